@@ -1,0 +1,88 @@
+"""Twisted's ``log.msg``/``log.err`` on top of the stdlib :mod:`logging` module.
+
+Everything is logged on the logger named ``"bridge"`` (:data:`logger`). Errors that nobody
+else can receive (exceptions raised by callbacks the reactor runs, failures left unhandled
+in a garbage-collected Deferred) go through :func:`err`, which logs at ERROR level with the
+traceback. Each record logged by :func:`err` carries the :class:`~bridge.failure.Failure`
+as ``record.failure``, so a test harness can attribute it (see
+``docs/deferreds-and-coroutines.md``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import IO
+
+from bridge.failure import Failure
+
+__all__ = ["deferr", "err", "logger", "msg", "startLogging"]
+
+logger = logging.getLogger("bridge")
+
+
+def msg(*message: object, **kw: object) -> None:
+    """Log *message* (its parts joined by spaces) at INFO level on the ``bridge`` logger.
+
+    :param message: the parts of the message; they are converted with ``str``.
+    :param kw: ``isError=True`` logs at ERROR level; other keywords are ignored, except
+        ``format``, a %-format applied to the keywords when no message parts are given.
+    """
+    level = logging.ERROR if kw.get("isError") else logging.INFO
+    if not logger.isEnabledFor(level):
+        return
+    if message:
+        text = " ".join(str(m) for m in message)
+    elif isinstance(kw.get("format"), str):
+        text = str(kw["format"]) % kw
+    else:
+        text = ""
+    logger.log(level, "%s", text)
+
+
+def err(_stuff: object = None, _why: str | None = None, **kw: object) -> None:
+    """Log an error with its traceback at ERROR level on the ``bridge`` logger.
+
+    :param _stuff: a :class:`~bridge.failure.Failure`, an exception, or ``None`` for the
+        exception currently being handled.
+    :param _why: a description of what was going on, logged before the traceback.
+    """
+    if _stuff is None:
+        failure = Failure()
+    elif isinstance(_stuff, Failure):
+        failure = _stuff
+    elif isinstance(_stuff, BaseException):
+        failure = Failure(_stuff)
+    else:
+        logger.error("%s", _why or repr(_stuff))
+        return
+    text = _why or "Unhandled Error"
+    logger.error(
+        "%s\n%s",
+        text,
+        failure.getTraceback().rstrip("\n"),
+        extra={"failure": failure, "why": _why},
+    )
+
+
+deferr = err
+
+
+class _StreamFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s [%(name)s] %(message)s")
+
+
+def startLogging(file: IO[str] | None = None, setStdout: bool = True) -> logging.Handler:
+    """Send the ``bridge`` logger's records (INFO and up) to *file*.
+
+    :param file: the stream to write to; ``sys.stdout`` by default.
+    :param setStdout: accepted for Twisted compatibility; ``sys.stdout`` is never replaced.
+    :returns: the installed :class:`logging.StreamHandler` (remove it to stop).
+    """
+    handler = logging.StreamHandler(file if file is not None else sys.stdout)
+    handler.setFormatter(_StreamFormatter())
+    logger.addHandler(handler)
+    if logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
+    return handler

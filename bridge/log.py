@@ -12,13 +12,32 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from typing import IO
 
 from bridge.failure import Failure
 
-__all__ = ["deferr", "err", "logger", "msg", "startLogging"]
+__all__ = ["add_observer", "deferr", "err", "logger", "msg", "remove_observer", "startLogging"]
 
 logger = logging.getLogger("bridge")
+
+_observers: list[Callable[[Failure, str | None], None]] = []
+
+
+def add_observer(observer: Callable[[Failure, str | None], None]) -> None:
+    """Call *observer(failure, why)* for every error logged by :func:`err`.
+
+    That includes unhandled failures of garbage-collected Deferreds (``why`` then starts
+    with ``"Unhandled error in Deferred"``). Observers run synchronously inside
+    :func:`err`, before the log record is emitted; an observer that raises is logged and
+    otherwise ignored. Test frameworks use this to fail the test that caused an error.
+    """
+    _observers.append(observer)
+
+
+def remove_observer(observer: Callable[[Failure, str | None], None]) -> None:
+    """Stop calling an observer added with :func:`add_observer`."""
+    _observers.remove(observer)
 
 
 def msg(*message: object, **kw: object) -> None:
@@ -56,6 +75,11 @@ def err(_stuff: object = None, _why: str | None = None, **kw: object) -> None:
     else:
         logger.error("%s", _why or repr(_stuff))
         return
+    for observer in list(_observers):
+        try:
+            observer(failure, _why)
+        except Exception:
+            logger.exception("log observer %r raised", observer)
     text = _why or "Unhandled Error"
     logger.error(
         "%s\n%s",

@@ -1,0 +1,132 @@
+"""bridge.failure.Failure: capture, inspection, formatting, pickling."""
+
+from __future__ import annotations
+
+import io
+import pickle
+import sys
+
+import pytest
+
+from bridge.failure import Failure, NoCurrentExceptionError
+
+
+def _raise_value_error() -> Failure:
+    try:
+        raise ValueError("bad value")
+    except ValueError:
+        return Failure()
+
+
+def test_captures_current_exception() -> None:
+    f = _raise_value_error()
+    assert f.type is ValueError
+    assert isinstance(f.value, ValueError)
+    assert f.tb is not None
+    assert f.getErrorMessage() == "bad value"
+
+
+def test_without_exception_raises() -> None:
+    with pytest.raises(NoCurrentExceptionError):
+        Failure()
+
+
+def test_wraps_given_exception_and_class() -> None:
+    assert Failure(KeyError("k")).type is KeyError
+    assert Failure(KeyError).type is KeyError
+
+
+def test_check_by_class_and_name() -> None:
+    f = Failure(KeyError("k"))
+    assert f.check(ValueError, LookupError) is LookupError
+    assert f.check("builtins.KeyError") == "builtins.KeyError"
+    assert f.check(ValueError) is None
+
+
+def test_trap_reraises_original_when_nothing_matches() -> None:
+    f = _raise_value_error()
+    assert f.trap(ValueError) is ValueError
+    with pytest.raises(ValueError, match="bad value"):
+        f.trap(KeyError)
+
+
+def test_raise_exception_keeps_original_traceback() -> None:
+    f = _raise_value_error()
+    with pytest.raises(ValueError) as info:
+        f.raiseException()
+    names = [entry.name for entry in info.traceback]
+    assert "_raise_value_error" in names
+
+
+def test_get_traceback_mentions_frames_and_message() -> None:
+    text = _raise_value_error().getTraceback()
+    assert "Traceback (most recent call last)" in text
+    assert "_raise_value_error" in text
+    assert "ValueError: bad value" in text
+    assert Failure(ValueError("x")).getTraceback().startswith("Traceback (failure with no frames)")
+
+
+def test_clean_failure_drops_tb_but_keeps_text() -> None:
+    f = _raise_value_error()
+    f.cleanFailure()
+    assert f.tb is None
+    text = f.getTraceback()
+    assert "_raise_value_error" in text and "ValueError: bad value" in text
+
+
+def test_chained_exception_in_traceback() -> None:
+    try:
+        try:
+            raise KeyError("inner")
+        except KeyError as e:
+            raise ValueError("outer") from e
+    except ValueError:
+        f = Failure()
+    text = f.getTraceback()
+    assert "KeyError: 'inner'" in text and "ValueError: outer" in text
+    f.cleanFailure()
+    assert "KeyError: 'inner'" in f.getTraceback()
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="ExceptionGroup is 3.11+")
+def test_exception_group() -> None:
+    group = ExceptionGroup("many", [ValueError("a"), KeyError("b")])  # noqa: F821
+    f = Failure(group)
+    assert f.check(ExceptionGroup)  # noqa: F821
+    assert "ValueError: a" in f.getTraceback()
+
+
+def test_pickle_round_trip() -> None:
+    f = _raise_value_error()
+    g = pickle.loads(pickle.dumps(f))
+    assert g.type is ValueError
+    assert g.getErrorMessage() == "bad value"
+    assert g.tb is None
+    assert "_raise_value_error" in g.getTraceback()
+
+
+def test_repr_and_brief() -> None:
+    f = Failure(ValueError("x"))
+    assert repr(f) == "<bridge.failure.Failure builtins.ValueError: x>"
+    assert f.getBriefTraceback() == "builtins.ValueError: x\n"
+    out = io.StringIO()
+    f.printTraceback(out)
+    assert "ValueError: x" in out.getvalue()
+
+
+def test_frames_and_parents() -> None:
+    f = _raise_value_error()
+    assert f.frames[-1][0] == "_raise_value_error"
+    assert "builtins.Exception" in f.parents
+
+
+def test_throw_into_generator() -> None:
+    def gen():  # type: ignore[no-untyped-def]
+        try:
+            yield 1
+        except ValueError:
+            yield "caught"
+
+    g = gen()
+    next(g)
+    assert _raise_value_error().throwExceptionIntoGenerator(g) == "caught"

@@ -1,0 +1,174 @@
+"""DelayedCall: one scheduled call, shared by the reactor's timers and :class:`bridge.task.Clock`.
+
+A DelayedCall does not schedule itself: its owner (the reactor's timer queue or a Clock)
+passes a *cancel* and a *reset* callback, exactly like Twisted's constructor, and is told
+through them when the call is cancelled or moved.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable, Mapping
+
+from zope.interface import implementer
+
+from bridge.error import AlreadyCalled, AlreadyCancelled
+from bridge.interfaces import IDelayedCall
+
+__all__ = ["DelayedCall"]
+
+
+def _describe_callable(func: object) -> str:
+    name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None)
+    if name is None:
+        return repr(func)
+    owner = getattr(func, "__self__", None)
+    if owner is not None and not isinstance(owner, type(contextvars)):
+        return f"{type(owner).__name__}.{getattr(func, '__name__', name)}"
+    return str(name)
+
+
+@implementer(IDelayedCall)
+class DelayedCall:
+    """A call scheduled to run at :attr:`time`, as returned by ``callLater``.
+
+    :ivar time: when the call runs, in the owner's ``seconds()`` clock.
+    :ivar func: the callable; :ivar args: and :ivar kw: its arguments.
+    :ivar called: 1 once the call has started running, else 0.
+    :ivar cancelled: 1 once :meth:`cancel` has been called, else 0.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_ctx",
+        "_seq",
+        "args",
+        "called",
+        "cancelled",
+        "canceller",
+        "func",
+        "kw",
+        "resetter",
+        "seconds",
+        "time",
+    )
+
+    #: Kept for compatibility with code that sets ``DelayedCall.debug``; bridge records no
+    #: creation stack.
+    debug = False
+
+    def __init__(
+        self,
+        time: float,
+        func: Callable[..., object],
+        args: tuple[object, ...],
+        kw: Mapping[str, object] | None,
+        cancel: Callable[[DelayedCall], object],
+        reset: Callable[[DelayedCall], object],
+        seconds: Callable[[], float] | None = None,
+    ) -> None:
+        """Describe a call of ``func(*args, **kw)`` due at *time*.
+
+        :param cancel: called with this DelayedCall when it is cancelled.
+        :param reset: called with this DelayedCall when its time changes.
+        :param seconds: the owner's clock, used by :meth:`reset`.
+        """
+        self.time = time
+        self.func = func
+        self.args = args
+        self.kw = kw
+        self.canceller = cancel
+        self.resetter = reset
+        self.seconds = seconds
+        self.called = 0
+        self.cancelled = 0
+        self._ctx: contextvars.Context | None = None
+        self._seq = 0
+
+    def getTime(self) -> float:
+        """Return the time at which this call will run."""
+        return self.time
+
+    def active(self) -> bool:
+        """Return True while the call has neither run nor been cancelled."""
+        return not (self.called or self.cancelled)
+
+    def _check_active(self, operation: str) -> None:
+        if self.cancelled:
+            raise AlreadyCancelled(
+                f"{operation}() on {self!r}: the call was already cancelled; check active() first"
+            )
+        if self.called:
+            raise AlreadyCalled(
+                f"{operation}() on {self!r}: the call has already run; check active() first"
+            )
+
+    def cancel(self) -> None:
+        """Unschedule the call.
+
+        :raises AlreadyCancelled: if it was already cancelled.
+        :raises AlreadyCalled: if it has already run.
+        """
+        if self.called or self.cancelled:
+            self._check_active("cancel")
+        self.cancelled = 1
+        self.canceller(self)
+
+    def reset(self, secondsFromNow: float) -> None:
+        """Reschedule the call to run *secondsFromNow* seconds from now.
+
+        :raises AlreadyCancelled: if it was cancelled.
+        :raises AlreadyCalled: if it has already run.
+        """
+        self._check_active("reset")
+        seconds = self.seconds
+        if seconds is None:
+            raise RuntimeError(f"reset() on {self!r}: this DelayedCall was created without a clock")
+        self.time = seconds() + secondsFromNow
+        self.resetter(self)
+
+    def delay(self, secondsLater: float) -> None:
+        """Postpone the call by *secondsLater* seconds (a negative value brings it forward).
+
+        :raises AlreadyCancelled: if it was cancelled.
+        :raises AlreadyCalled: if it has already run.
+        """
+        self._check_active("delay")
+        self.time += secondsLater
+        self.resetter(self)
+
+    def _run(self) -> None:
+        """Run the call in the context captured when it was scheduled (if any)."""
+        self.called = 1
+        ctx = self._ctx
+        kw = self.kw
+        if ctx is None:
+            if kw:
+                self.func(*self.args, **kw)
+            else:
+                self.func(*self.args)
+        elif kw:
+            ctx.run(self.func, *self.args, **kw)
+        else:
+            ctx.run(self.func, *self.args)
+
+    def __lt__(self, other: DelayedCall) -> bool:
+        return self.time < other.time
+
+    def __le__(self, other: DelayedCall) -> bool:
+        return self.time <= other.time
+
+    def __repr__(self) -> str:
+        if self.seconds is not None:
+            try:
+                when = f"{self.time - self.seconds():.3f}s"
+            except Exception:  # a clock that fails must not break repr()
+                when = f"at {self.time:.3f}"
+        else:
+            when = f"at {self.time:.3f}"
+        state = "called" if self.called else "cancelled" if self.cancelled else "pending"
+        args = [repr(a) for a in self.args]
+        if self.kw:
+            args.extend(f"{k}={v!r}" for k, v in self.kw.items())
+        call = f"{_describe_callable(self.func)}({', '.join(args)})"
+        return f"<DelayedCall 0x{id(self):x} [{when}] {state} {call}>"

@@ -1,0 +1,210 @@
+"""Threads for the reactor: ``callFromThread`` and the lazily started thread pool.
+
+``callFromThread`` is ``loop.call_soon_threadsafe``: it wakes the loop at once (self-pipe on
+the stdlib loop, ``uv_async_send`` on uvloop), keeps FIFO order per calling thread, and runs
+the call in the caller's :mod:`contextvars` context. :class:`ThreadPool` mirrors Twisted's
+``twisted.python.threadpool.ThreadPool`` on plain :mod:`threading` workers.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from asyncio import AbstractEventLoop
+from collections import deque
+from collections.abc import Callable
+from functools import partial
+
+from bridge._reactor._log import log_error
+
+__all__ = ["ThreadPool", "call_from_thread"]
+
+
+def _guarded(f: Callable[..., object], args: tuple[object, ...]) -> None:
+    try:
+        f(*args)
+    except Exception:
+        log_error(f"Unhandled error in callFromThread({f!r})")
+
+
+def call_from_thread(
+    loop: AbstractEventLoop,
+    f: Callable[..., object],
+    args: tuple[object, ...],
+    kw: dict[str, object],
+) -> None:
+    """Run ``f(*args, **kw)`` in *loop*'s thread, from any thread."""
+    if kw:
+        f = partial(f, *args, **kw)
+        args = ()
+    try:
+        loop.call_soon_threadsafe(_guarded, f, args)
+    except RuntimeError:
+        # The loop is closed: like Twisted after the reactor stopped, the call never runs.
+        if not loop.is_closed():
+            raise
+
+
+_STOP = object()
+
+
+class ThreadPool:
+    """A pool of worker threads, started on demand between *minthreads* and *maxthreads*.
+
+    :ivar min: the number of threads kept once started.
+    :ivar max: the most threads ever running at once.
+    :ivar name: the prefix of worker thread names.
+    :ivar started: True between :meth:`start` and :meth:`stop`.
+    :ivar joined: True once :meth:`stop` has joined every worker.
+    """
+
+    def __init__(self, minthreads: int = 5, maxthreads: int = 20, name: str | None = None) -> None:
+        """Make a pool of at least *minthreads* and at most *maxthreads* workers (not started)."""
+        if minthreads < 0:
+            raise ValueError(f"ThreadPool(minthreads={minthreads}): must be >= 0")
+        if maxthreads < minthreads:
+            raise ValueError(
+                f"ThreadPool(minthreads={minthreads}, maxthreads={maxthreads}): "
+                "maxthreads must be >= minthreads"
+            )
+        self.min = minthreads
+        self.max = maxthreads
+        self.name = name
+        self.started = False
+        self.joined = False
+        self._lock = threading.Lock()
+        self._work: deque[object] = deque()
+        self._wakeup = threading.Condition(self._lock)
+        self._threads: list[threading.Thread] = []
+        self._idle = 0
+        self._busy = 0
+
+    @property
+    def threads(self) -> list[threading.Thread]:
+        """The worker threads currently alive."""
+        return list(self._threads)
+
+    def start(self) -> None:
+        """Start the pool; *min* workers start now, more as work arrives."""
+        with self._lock:
+            self.joined = False
+            self.started = True
+            wanted = max(self.min, min(self.max, len(self._work)))
+            for _ in range(wanted - len(self._threads)):
+                self._spawn()
+
+    def _spawn(self) -> None:
+        # Called with the lock held.
+        index = len(self._threads) + 1
+        name = f"{self.name or 'bridge.threadpool'}-{index}"
+        thread = threading.Thread(target=self._worker, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def callInThread(self, func: Callable[..., object], *args: object, **kw: object) -> None:
+        """Run ``func(*args, **kw)`` in a worker thread."""
+        self.callInThreadWithCallback(None, func, *args, **kw)
+
+    def callInThreadWithCallback(
+        self,
+        onResult: Callable[[bool, object], object] | None,
+        func: Callable[..., object],
+        *args: object,
+        **kw: object,
+    ) -> None:
+        """Run ``func(*args, **kw)`` in a worker, then ``onResult(success, result)`` there.
+
+        *result* is the return value, or a Failure when *success* is False.
+        """
+        if self.joined:
+            raise RuntimeError(f"callInThread() on {self!r}: the pool was stopped")
+        ctx = contextvars.copy_context()
+        with self._lock:
+            self._work.append((ctx, onResult, func, args, kw))
+            if self.started:
+                if self._idle:
+                    self._wakeup.notify()
+                elif len(self._threads) < self.max:
+                    self._spawn()
+
+    def _worker(self) -> None:
+        current = threading.current_thread()
+        while True:
+            with self._lock:
+                self._idle += 1
+                while not self._work:
+                    self._wakeup.wait()
+                self._idle -= 1
+                item = self._work.popleft()
+                if item is _STOP:
+                    self._threads.remove(current)
+                    return
+                self._busy += 1
+            try:
+                self._run(item)
+            finally:
+                with self._lock:
+                    self._busy -= 1
+
+    @staticmethod
+    def _run(item: object) -> None:
+        ctx: contextvars.Context
+        on_result: Callable[[bool, object], object] | None
+        func: Callable[..., object]
+        args: tuple[object, ...]
+        kw: dict[str, object]
+        ctx, on_result, func, args, kw = item  # type: ignore[misc]
+        result: object
+        try:
+            result = ctx.run(func, *args, **kw)
+            success = True
+        except BaseException:
+            from bridge.failure import Failure
+
+            result = Failure()
+            success = False
+            if on_result is None:
+                log_error(f"Unhandled error in thread pool call {func!r}")
+        if on_result is not None:
+            try:
+                on_result(success, result)
+            except Exception:
+                log_error(f"Unhandled error in thread pool result callback {on_result!r}")
+
+    def adjustPoolsize(self, minthreads: int | None = None, maxthreads: int | None = None) -> None:
+        """Change the pool's bounds; extra idle workers exit, missing ones start."""
+        minthreads = self.min if minthreads is None else minthreads
+        maxthreads = self.max if maxthreads is None else maxthreads
+        if minthreads < 0 or maxthreads < minthreads:
+            raise ValueError(
+                f"adjustPoolsize({minthreads}, {maxthreads}): need 0 <= minthreads <= maxthreads"
+            )
+        with self._lock:
+            self.min, self.max = minthreads, maxthreads
+            if not self.started:
+                return
+            excess = len(self._threads) - self.max
+            for _ in range(max(0, excess)):
+                self._work.appendleft(_STOP)
+                self._wakeup.notify()
+            for _ in range(self.min - len(self._threads)):
+                self._spawn()
+
+    def stop(self) -> None:
+        """Let queued work finish, then end and join every worker."""
+        with self._lock:
+            self.started = False
+            threads = list(self._threads)
+            for _ in threads:
+                self._work.append(_STOP)
+            self._wakeup.notify_all()
+        for thread in threads:
+            if thread is not threading.current_thread():
+                thread.join()
+        self.joined = True
+
+    def __repr__(self) -> str:
+        return (
+            f"<ThreadPool {self.name or ''} min={self.min} max={self.max} "
+            f"threads={len(self._threads)} started={self.started}>"
+        )

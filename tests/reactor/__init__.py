@@ -1,0 +1,1 @@
+"""Integration tests of the reactor, run on both loop backends."""

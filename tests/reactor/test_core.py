@@ -1,0 +1,224 @@
+"""IReactorCore: run/stop/crash, system event triggers, callWhenRunning, resolve."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+from zope.interface.verify import verifyObject
+
+from bridge import _runtime
+from bridge._reactor import AsyncioReactor
+from bridge.defer import Deferred
+from bridge.error import (
+    DNSLookupError,
+    ReactorAlreadyRunning,
+    ReactorNotRestartable,
+    ReactorNotRunning,
+)
+from bridge.interfaces import (
+    IReactorCore,
+    IReactorFDSet,
+    IReactorFromThreads,
+    IReactorInThreads,
+    IReactorThreads,
+    IReactorTime,
+)
+
+
+@pytest.mark.parametrize(
+    "interface",
+    [
+        IReactorCore,
+        IReactorTime,
+        IReactorFDSet,
+        IReactorThreads,
+        IReactorFromThreads,
+        IReactorInThreads,
+    ],
+)
+def test_reactor_provides_interfaces(reactor: AsyncioReactor, interface: object) -> None:
+    assert verifyObject(interface, reactor)
+
+
+def test_run_fires_startup_then_stop_fires_shutdown(reactor: AsyncioReactor) -> None:
+    events: list[object] = []
+    reactor.addSystemEventTrigger("before", "startup", events.append, "before-startup")
+    reactor.addSystemEventTrigger("during", "startup", events.append, "during-startup")
+    reactor.addSystemEventTrigger("after", "startup", events.append, "after-startup")
+    reactor.addSystemEventTrigger("before", "shutdown", events.append, "before-shutdown")
+    reactor.addSystemEventTrigger("during", "shutdown", events.append, "during-shutdown")
+    reactor.addSystemEventTrigger("after", "shutdown", events.append, "after-shutdown")
+    reactor.callWhenRunning(lambda: events.append(("running", reactor.running)))
+    reactor.callWhenRunning(reactor.stop)
+    reactor.run(installSignalHandlers=False)
+    assert events == [
+        "before-startup",
+        "during-startup",
+        "after-startup",
+        ("running", True),
+        "before-shutdown",
+        "during-shutdown",
+        "after-shutdown",
+    ]
+    assert not reactor.running
+
+
+def test_call_when_running_runs_inside_the_running_loop(reactor: AsyncioReactor) -> None:
+    seen: list[bool] = []
+
+    def check() -> None:
+        seen.append(asyncio.get_running_loop() is reactor._loop)
+        reactor.stop()
+
+    reactor.callWhenRunning(check)
+    reactor.run(installSignalHandlers=False)
+    assert seen == [True]
+
+
+def test_call_when_running_after_start_calls_at_once(reactor: AsyncioReactor) -> None:
+    seen: list[int] = []
+
+    def started() -> None:
+        reactor.callWhenRunning(seen.append, 1)
+        assert seen == [1]
+        reactor.stop()
+
+    reactor.callWhenRunning(started)
+    reactor.run(installSignalHandlers=False)
+    assert seen == [1]
+
+
+def test_before_trigger_deferred_delays_during_phase(reactor: AsyncioReactor) -> None:
+    events: list[str] = []
+    d: Deferred[None] = Deferred()
+
+    def before() -> Deferred[None]:
+        events.append("before")
+        reactor.callLater(0.01, events.append, "timer")
+        reactor.callLater(0.02, d.callback, None)
+        return d
+
+    reactor.addSystemEventTrigger("before", "shutdown", before)
+    reactor.addSystemEventTrigger("during", "shutdown", events.append, "during")
+    reactor.callWhenRunning(reactor.stop)
+    reactor.run(installSignalHandlers=False)
+    assert events == ["before", "timer", "during"]
+
+
+def test_stop_when_not_running_raises(reactor: AsyncioReactor) -> None:
+    with pytest.raises(ReactorNotRunning, match="isn't running"):
+        reactor.stop()
+
+
+def test_stop_twice_raises(reactor: AsyncioReactor) -> None:
+    errors: list[Exception] = []
+
+    def stop_twice() -> None:
+        reactor.stop()
+        try:
+            reactor.stop()
+        except ReactorNotRunning as e:
+            errors.append(e)
+
+    reactor.callWhenRunning(stop_twice)
+    reactor.run(installSignalHandlers=False)
+    assert len(errors) == 1
+
+
+def test_run_after_stop_is_not_restartable(reactor: AsyncioReactor) -> None:
+    reactor.callWhenRunning(reactor.stop)
+    reactor.run(installSignalHandlers=False)
+    with pytest.raises(ReactorNotRestartable, match="runs once"):
+        reactor.run(installSignalHandlers=False)
+
+
+def test_crash_skips_shutdown_and_allows_run_again(reactor: AsyncioReactor) -> None:
+    events: list[str] = []
+    reactor.addSystemEventTrigger("before", "shutdown", events.append, "shutdown")
+    reactor.callWhenRunning(reactor.crash)
+    reactor.run(installSignalHandlers=False)
+    assert events == []
+    assert not reactor.running
+    reactor.callWhenRunning(lambda: events.append("again"))
+    reactor.callWhenRunning(reactor.stop)
+    reactor.run(installSignalHandlers=False)
+    assert events == ["again", "shutdown"]
+
+
+def test_remove_system_event_trigger(reactor: AsyncioReactor) -> None:
+    events: list[str] = []
+    trigger = reactor.addSystemEventTrigger("during", "custom", events.append, "x")
+    reactor.addSystemEventTrigger("after", "custom", events.append, "y")
+    reactor.removeSystemEventTrigger(trigger)
+    reactor.fireSystemEvent("custom")
+    assert events == ["y"]
+    with pytest.raises(ValueError, match="trigger"):
+        reactor.removeSystemEventTrigger(trigger)
+    with pytest.raises(ValueError, match="not a trigger ID"):
+        reactor.removeSystemEventTrigger("nonsense")
+
+
+def test_invalid_phase_is_a_key_error(reactor: AsyncioReactor) -> None:
+    with pytest.raises(KeyError, match="invalid phase"):
+        reactor.addSystemEventTrigger("sometime", "startup", print)
+
+
+def test_failing_trigger_is_logged_and_others_run(
+    reactor: AsyncioReactor, caplog: pytest.LogCaptureFixture
+) -> None:
+    events: list[str] = []
+
+    def boom() -> None:
+        raise ZeroDivisionError("trigger")
+
+    reactor.addSystemEventTrigger("during", "custom", boom)
+    reactor.addSystemEventTrigger("during", "custom", events.append, "after boom")
+    reactor.fireSystemEvent("custom")
+    assert events == ["after boom"]
+    assert "ZeroDivisionError" in caplog.text
+
+
+def test_run_in_a_non_main_thread(backend: str) -> None:
+    loop = _runtime.new_loop(backend)
+    reactor = AsyncioReactor(loop)
+    seen: list[bool] = []
+
+    def main() -> None:
+        seen.append(reactor.running)
+        reactor.callLater(0, reactor.stop)
+
+    reactor.callWhenRunning(main)
+    thread = threading.Thread(target=reactor.run)  # installSignalHandlers=True: skipped
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert seen == [True]
+    reactor._teardown()
+    loop.close()
+
+
+def test_run_inside_running_loop_explains_guest_mode(reactor: AsyncioReactor, run_until) -> None:
+    async def call_run() -> None:
+        reactor.run()
+
+    with pytest.raises(ReactorAlreadyRunning, match="guest"):
+        run_until(call_run())
+
+
+def test_resolve_localhost(reactor: AsyncioReactor, run_until) -> None:
+    assert run_until(reactor.resolve("localhost")) == "127.0.0.1"
+
+
+def test_resolve_ip_address_is_immediate(reactor: AsyncioReactor) -> None:
+    results: list[str] = []
+    reactor.resolve("10.1.2.3").addCallback(results.append)
+    assert results == ["10.1.2.3"]
+
+
+def test_resolve_unknown_host_fails_with_dns_lookup_error(
+    reactor: AsyncioReactor, run_until
+) -> None:
+    with pytest.raises(DNSLookupError):
+        run_until(reactor.resolve("no-such-host.invalid"))

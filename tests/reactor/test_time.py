@@ -1,0 +1,177 @@
+"""IReactorTime: callLater, DelayedCall, seconds, getDelayedCalls."""
+
+from __future__ import annotations
+
+import contextvars
+
+import pytest
+from zope.interface.verify import verifyObject
+
+from bridge._reactor import AsyncioReactor
+from bridge.defer import Deferred
+from bridge.error import AlreadyCalled, AlreadyCancelled
+from bridge.interfaces import IDelayedCall
+
+
+def _stop_after(reactor: AsyncioReactor, delay: float) -> None:
+    reactor.callLater(delay, reactor.stop)
+    reactor.run(installSignalHandlers=False)
+
+
+def test_call_later_runs_with_arguments(reactor: AsyncioReactor, run_until) -> None:
+    d: Deferred[tuple[object, ...]] = Deferred()
+    reactor.callLater(0.01, lambda *a, **k: d.callback((a, k)), 1, 2, x=3)
+    assert run_until(d) == ((1, 2), {"x": 3})
+
+
+def test_delayed_call_provides_interface(reactor: AsyncioReactor) -> None:
+    dc = reactor.callLater(1, print)
+    assert verifyObject(IDelayedCall, dc)
+    assert dc.active()
+    dc.cancel()
+
+
+def test_equal_deadlines_run_in_scheduling_order(reactor: AsyncioReactor) -> None:
+    order: list[int] = []
+    for i in range(200):
+        dc = reactor.callLater(0.002, order.append, i)
+        dc.time = reactor.getDelayedCalls()[0].time  # force identical deadlines
+        dc.reset(0.002)
+    _stop_after(reactor, 0.05)
+    assert sorted(order) == list(range(200))
+
+
+def test_same_delay_runs_in_order(reactor: AsyncioReactor) -> None:
+    order: list[int] = []
+    for i in range(1000):
+        reactor.callLater(0, order.append, i)
+    _stop_after(reactor, 0.01)
+    assert order == list(range(1000))
+
+
+def test_cancel_prevents_call(reactor: AsyncioReactor) -> None:
+    calls: list[int] = []
+    dc = reactor.callLater(0, calls.append, 1)
+    dc.cancel()
+    assert dc.cancelled and not dc.active()
+    with pytest.raises(AlreadyCancelled):
+        dc.cancel()
+    with pytest.raises(AlreadyCancelled):
+        dc.reset(1)
+    _stop_after(reactor, 0.01)
+    assert calls == []
+
+
+def test_called_call_cannot_be_cancelled(reactor: AsyncioReactor) -> None:
+    dc = reactor.callLater(0, lambda: None)
+    _stop_after(reactor, 0.01)
+    assert dc.called and not dc.active()
+    with pytest.raises(AlreadyCalled, match="already run"):
+        dc.cancel()
+    with pytest.raises(AlreadyCalled):
+        dc.delay(1)
+
+
+def test_reset_and_delay_move_the_call(reactor: AsyncioReactor) -> None:
+    order: list[str] = []
+    a = reactor.callLater(0.01, order.append, "a")
+    reactor.callLater(0.02, order.append, "b")
+    a.reset(0.03)
+    c = reactor.callLater(0.001, order.append, "c")
+    c.delay(0.039)
+    _stop_after(reactor, 0.06)
+    assert order == ["b", "a", "c"]
+
+
+def test_get_delayed_calls_lists_pending_calls(reactor: AsyncioReactor) -> None:
+    a = reactor.callLater(2, print)
+    b = reactor.callLater(1, print)
+    c = reactor.callLater(3, print)
+    c.cancel()
+    assert reactor.getDelayedCalls() == [b, a]
+    b.reset(5)
+    assert reactor.getDelayedCalls() == [a, b]
+
+
+def test_seconds_is_loop_time(reactor: AsyncioReactor) -> None:
+    before = reactor._loop.time()
+    assert before <= reactor.seconds() <= reactor._loop.time()
+
+
+def test_exception_in_call_is_logged_and_loop_continues(
+    reactor: AsyncioReactor, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls: list[int] = []
+
+    def boom() -> None:
+        raise ZeroDivisionError("in a delayed call")
+
+    reactor.callLater(0, boom)
+    reactor.callLater(0, calls.append, 1)
+    _stop_after(reactor, 0.01)
+    assert calls == [1]
+    assert "in a delayed call" in caplog.text
+    assert "Traceback" in caplog.text
+
+
+def test_call_later_rejects_coroutine_objects(reactor: AsyncioReactor) -> None:
+    async def fetch() -> None:
+        pass
+
+    coro = fetch()
+    with pytest.raises(TypeError, match=r"coroutine object .*fetch.*ensureDeferred"):
+        reactor.callLater(0, coro)  # type: ignore[arg-type]
+    coro.close()
+
+
+def test_call_later_rejects_negative_delay(reactor: AsyncioReactor) -> None:
+    with pytest.raises(ValueError, match="delay >= 0"):
+        reactor.callLater(-1, print)
+
+
+def test_call_later_runs_in_callers_context(reactor: AsyncioReactor) -> None:
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("var", default="unset")
+    seen: list[str] = []
+
+    def schedule() -> None:
+        var.set("scheduler")
+        reactor.callLater(0, lambda: seen.append(var.get()))
+
+    contextvars.copy_context().run(schedule)
+    reactor.callLater(0, lambda: seen.append(var.get()))
+    _stop_after(reactor, 0.01)
+    assert seen == ["scheduler", "unset"]
+
+
+def test_calls_scheduled_by_a_due_call_wait_for_next_iteration(reactor: AsyncioReactor) -> None:
+    """A callLater(0) loop does not starve other loop callbacks."""
+    ticks = [0]
+    other: list[int] = []
+
+    def again() -> None:
+        ticks[0] += 1
+        if ticks[0] < 1000 and not other:
+            reactor.callLater(0, again)
+
+    reactor.callLater(0, again)
+    reactor._loop.call_soon(lambda: reactor._loop.call_soon(other.append, 1))
+    _stop_after(reactor, 0.05)
+    assert other == [1]
+    assert ticks[0] < 1000
+
+
+def test_many_cancellations_compact_the_heap(reactor: AsyncioReactor) -> None:
+    calls = [reactor.callLater(1 + i / 1000, print) for i in range(1000)]
+    for dc in calls[:-1]:
+        dc.cancel()
+    assert len(reactor._timers._heap) < 600
+    assert reactor.getDelayedCalls() == [calls[-1]]
+
+
+def test_repr_names_the_call(reactor: AsyncioReactor) -> None:
+    dc = reactor.callLater(1.5, print, "x", sep="-")
+    text = repr(dc)
+    assert "print('x', sep='-')" in text
+    assert "pending" in text
+    dc.cancel()
+    assert "cancelled" in repr(dc)

@@ -1,0 +1,533 @@
+"""Twisted-style stream transports on top of asyncio's native transports.
+
+Two objects stand between asyncio and a Twisted protocol:
+
+* :class:`StreamAdapter`, the ``asyncio.Protocol`` registered with the loop. It receives
+  asyncio's callbacks (``connection_made``, ``data_received``, ``eof_received``,
+  ``pause_writing``...) and forwards them. ``data_received`` is the hot path: one attribute
+  load and one call to the Twisted protocol's bound ``dataReceived``.
+* :class:`StreamTransport` (and :class:`TCPTransport`, :class:`UNIXTransport`), the
+  ``ITransport`` the Twisted protocol sees. Every method goes through ``self._transport``,
+  the asyncio transport, read at call time so TLS (``bridge._reactor.ssl``) can swap it for
+  the one ``loop.start_tls`` returns.
+
+Who builds the protocol and who hears about the end of the connection is the *owner*'s
+business: a listening port or a connector (see ``_stream.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import TYPE_CHECKING, Any, Protocol
+
+from zope.interface import implementer
+
+from bridge import error, log
+from bridge._reactor._errors import lost_reason
+from bridge.address import IPv4Address, IPv6Address, UNIXAddress
+from bridge.failure import Failure
+from bridge.interfaces import (
+    IConsumer,
+    IHalfCloseableProtocol,
+    IPushProducer,
+    ISystemHandle,
+    ITCPTransport,
+    ITLSTransport,
+    IUNIXTransport,
+)
+
+if TYPE_CHECKING:
+    from bridge.protocol import Protocol as TwistedProtocol
+
+__all__ = ["StreamAdapter", "StreamOwner", "StreamTransport", "TCPTransport", "UNIXTransport"]
+
+
+class StreamOwner(Protocol):
+    """What a :class:`StreamAdapter` needs from the port or connector that created it."""
+
+    _reactor: Any
+
+    def _make_transport(self, adapter: StreamAdapter, aio: asyncio.Transport) -> StreamTransport:
+        """Wrap the asyncio transport of a new connection."""
+
+    def _build_protocol(self, transport: StreamTransport) -> TwistedProtocol | None:
+        """Return the protocol for the connection, or None to refuse it."""
+
+    def _connection_lost(self, transport: StreamTransport, reason: Failure) -> None:
+        """Hear that a connection this owner made has ended (after the protocol did)."""
+
+
+def _call_and_log(why: str, f: Any, *args: Any) -> None:
+    """Call ``f(*args)``, logging any exception: for callbacks whose errors nobody receives."""
+    try:
+        f(*args)
+    except Exception:
+        log.err(None, why)
+
+
+class StreamAdapter(asyncio.Protocol):
+    """The ``asyncio.Protocol`` that forwards a stream connection's events to Twisted."""
+
+    __slots__ = ("_data_received", "_owner", "_t")
+
+    def __init__(self, owner: StreamOwner) -> None:
+        self._owner = owner
+        self._t: StreamTransport | None = None
+        self._data_received: Any = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        aio: Any = transport
+        try:
+            t = self._owner._make_transport(self, aio)
+        except Exception:
+            # The owner gave up on this attempt (cancelled connect, closed port).
+            aio.abort()
+            return
+        try:
+            proto = self._owner._build_protocol(t)
+        except Exception:
+            log.err(None, f"Error in {self._owner!r} building a protocol; dropping the connection")
+            aio.abort()
+            return
+        if proto is None:
+            aio.close()
+            return
+        self._t = t
+        t.protocol = proto
+        self._data_received = proto.dataReceived
+        if IHalfCloseableProtocol.providedBy(proto):
+            t._half_closeable = proto
+        try:
+            proto.makeConnection(t)
+        except Exception:
+            t._protocol_failed(Failure(), "connectionMade")
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self._data_received(data)
+        except Exception:
+            t = self._t
+            if t is not None:
+                t._protocol_failed(Failure(), "dataReceived")
+
+    def eof_received(self) -> bool:
+        t = self._t
+        if t is None:
+            return False
+        return t._eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        t = self._t
+        if t is not None:
+            self._t = None
+            self._data_received = None
+            t._connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        t = self._t
+        if t is not None:
+            t._pause_writing()
+
+    def resume_writing(self) -> None:
+        t = self._t
+        if t is not None:
+            t._resume_writing()
+
+
+def _bytes_type_error(method: str, data: object) -> TypeError:
+    return TypeError(
+        f"transport.{method}() takes bytes-like data, not {type(data).__name__}; "
+        "encode text first, e.g. data.encode('utf-8')"
+    )
+
+
+@implementer(IPushProducer, IConsumer, ISystemHandle)
+class StreamTransport:
+    """The Twisted-facing transport of one stream connection (``ITransport``).
+
+    :ivar protocol: the connected Twisted protocol.
+    :ivar connected: true until the connection is lost.
+    :ivar disconnecting: true once :meth:`loseConnection` or :meth:`abortConnection` ran.
+    :ivar disconnected: true once ``connectionLost`` was delivered.
+    :ivar producer: the registered producer, or ``None``.
+    :ivar streamingProducer: whether :attr:`producer` is a push (streaming) producer.
+    """
+
+    protocol: Any = None
+
+    def __init__(
+        self, reactor: Any, adapter: StreamAdapter, aio: asyncio.Transport, is_server: bool
+    ) -> None:
+        self._reactor = reactor
+        self._adapter = adapter
+        self._transport: Any = aio
+        self._is_server = is_server
+        self.connected = True
+        self.disconnecting = False
+        self.disconnected = False
+        self._write_closed = False  # loseConnection, abortConnection or loseWriteConnection
+        self._aborted = False
+        self._failure: Failure | None = None
+        self._half_closeable: Any = None
+        self._write_paused = False
+        self._pull_handle: asyncio.Handle | None = None
+        self._eof_waiter: asyncio.Handle | None = None
+        self.producer: Any = None
+        self.streamingProducer = False
+        self.producerPaused = False
+
+    def __repr__(self) -> str:
+        state = "disconnected" if self.disconnected else "connected"
+        return f"<{type(self).__name__} {state} {self.protocol!r}>"
+
+    def logPrefix(self) -> str:
+        """Return the protocol's log prefix (its class name by default)."""
+        proto = self.protocol
+        if proto is not None and hasattr(proto, "logPrefix"):
+            return str(proto.logPrefix())
+        return type(self).__name__
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        """Queue *data* to be sent; it goes out in order, before any close.
+
+        Writes after :meth:`loseConnection`, :meth:`loseWriteConnection` or the end of the
+        connection are dropped silently.
+
+        :raises TypeError: if *data* is not bytes-like (for example a ``str``).
+        """
+        if self._write_closed:
+            return
+        try:
+            self._transport.write(data)
+        except TypeError:
+            raise _bytes_type_error("write", data) from None
+        if self.producer is not None and self._pull_handle is None and not self.streamingProducer:
+            self._schedule_pull()
+
+    def writeSequence(self, data: Any) -> None:
+        """Queue each bytes-like object in the iterable *data*, as :meth:`write` does.
+
+        :raises TypeError: if an item is not bytes-like.
+        """
+        if self._write_closed:
+            return
+        items = list(data)
+        for item in items:
+            if isinstance(item, str):
+                raise _bytes_type_error("writeSequence", item)
+        try:
+            self._transport.writelines(items)
+        except TypeError:
+            raise _bytes_type_error("writeSequence", items) from None
+        if self.producer is not None and self._pull_handle is None and not self.streamingProducer:
+            self._schedule_pull()
+
+    # -- closing --------------------------------------------------------------------------------
+
+    def loseConnection(self) -> None:
+        """Close the connection once everything written so far has been sent.
+
+        The protocol then gets ``connectionLost`` with :class:`~bridge.error.ConnectionDone`.
+        """
+        if self.disconnecting or self.disconnected:
+            return
+        self.disconnecting = True
+        self._write_closed = True
+        self._transport.close()
+
+    def abortConnection(self) -> None:
+        """Close the connection at once, discarding unsent data.
+
+        The protocol then gets ``connectionLost`` with :class:`~bridge.error.ConnectionAborted`
+        (a :class:`~bridge.error.ConnectionLost`).
+        """
+        if self.disconnected or self._aborted:
+            return
+        self.disconnecting = True
+        self._write_closed = True
+        self._aborted = True
+        self._transport.abort()
+
+    def loseWriteConnection(self) -> None:
+        """Shut down the sending side once everything written has been sent (half-close).
+
+        A protocol providing ``IHalfCloseableProtocol`` then gets ``writeConnectionLost()``.
+        """
+        if self._write_closed or self.disconnected:
+            return
+        self._write_closed = True
+        self._transport.write_eof()
+        self._check_write_eof()
+
+    def _check_write_eof(self) -> None:
+        # asyncio shuts the socket down when its buffer drains but says nothing: look again
+        # shortly (only while a half-close is pending, so this costs nothing otherwise).
+        self._eof_waiter = None
+        if self.disconnected:
+            return
+        if self._transport.get_write_buffer_size():
+            loop = self._reactor._loop
+            self._eof_waiter = loop.call_later(0.005, self._check_write_eof)
+            return
+        proto = self._half_closeable
+        if proto is not None:
+            try:
+                proto.writeConnectionLost()
+            except Exception:
+                self._protocol_failed(Failure(), "writeConnectionLost")
+
+    def _eof_received(self) -> bool:
+        proto = self._half_closeable
+        if proto is None:
+            return False  # asyncio closes the transport: connectionLost(ConnectionDone)
+        try:
+            proto.readConnectionLost()
+        except Exception:
+            self._protocol_failed(Failure(), "readConnectionLost")
+        return True
+
+    def _protocol_failed(self, failure: Failure, method: str) -> None:
+        """Log an exception raised by the protocol and drop the connection, as Twisted does."""
+        log.err(failure, f"Unhandled Error in {self.logPrefix()}.{method}(); dropping connection")
+        if self._failure is None:
+            self._failure = failure
+        if not self.disconnected:
+            self._write_closed = True
+            self.disconnecting = True
+            self._transport.abort()
+
+    def _connection_lost(self, exc: Exception | None) -> None:
+        if self._failure is not None:
+            reason = self._failure
+        elif self._aborted:
+            reason = Failure(error.ConnectionAborted())
+        else:
+            reason = Failure(lost_reason(exc))
+        self.connected = False
+        self.disconnected = True
+        self.disconnecting = False
+        self._write_closed = True
+        for handle in (self._pull_handle, self._eof_waiter):
+            if handle is not None:
+                handle.cancel()
+        self._pull_handle = self._eof_waiter = None
+        producer, self.producer = self.producer, None
+        if producer is not None:
+            _call_and_log("Error in producer.stopProducing()", producer.stopProducing)
+        proto = self.protocol
+        if proto is not None:
+            _call_and_log(
+                f"Unhandled Error in {self.logPrefix()}.connectionLost()",
+                proto.connectionLost,
+                reason,
+            )
+        self._adapter._owner._connection_lost(self, reason)
+
+    # -- the read side as a push producer -----------------------------------------------------
+
+    def pauseProducing(self) -> None:
+        """Stop reading from the connection until :meth:`resumeProducing`."""
+        if not self.disconnected:
+            self._transport.pause_reading()
+
+    def resumeProducing(self) -> None:
+        """Start reading from the connection again."""
+        if not self.disconnected:
+            self._transport.resume_reading()
+
+    def stopProducing(self) -> None:
+        """Close the connection (``loseConnection``)."""
+        self.loseConnection()
+
+    # -- consumer: producers feeding this transport --------------------------------------------
+
+    def registerProducer(self, producer: Any, streaming: bool) -> None:
+        """Register *producer* to feed data into this transport.
+
+        A streaming (push, ``IPushProducer``) producer is paused when asyncio's write buffer
+        passes its high-water mark and resumed when it drains below the low-water mark. A
+        pull producer (``IPullProducer``) is asked for more with ``resumeProducing()`` while
+        the buffer is below the high-water mark. Either way memory stays bounded.
+
+        :raises RuntimeError: if another producer is still registered.
+        """
+        if self.producer is not None:
+            raise RuntimeError(
+                f"Cannot register producer {producer!r}, because producer {self.producer!r} "
+                "was never unregistered."
+            )
+        if self.disconnected:
+            producer.stopProducing()
+            return
+        self.producer = producer
+        self.streamingProducer = bool(streaming)
+        self.producerPaused = False
+        if streaming:
+            if self._write_paused:
+                self.producerPaused = True
+                producer.pauseProducing()
+        elif not self._write_paused:
+            self._schedule_pull()
+
+    def unregisterProducer(self) -> None:
+        """Forget the registered producer."""
+        self.producer = None
+        self.producerPaused = False
+        if self._pull_handle is not None:
+            self._pull_handle.cancel()
+            self._pull_handle = None
+
+    def _schedule_pull(self) -> None:
+        self._pull_handle = self._reactor._loop.call_soon(self._pull)
+
+    def _pull(self) -> None:
+        self._pull_handle = None
+        producer = self.producer
+        if producer is None or self.streamingProducer or self._write_paused or self.disconnected:
+            return
+        try:
+            producer.resumeProducing()
+        except Exception:
+            self._protocol_failed(Failure(), "producer.resumeProducing")
+
+    def _pause_writing(self) -> None:
+        self._write_paused = True
+        producer = self.producer
+        if producer is not None and self.streamingProducer and not self.producerPaused:
+            self.producerPaused = True
+            try:
+                producer.pauseProducing()
+            except Exception:
+                self._protocol_failed(Failure(), "producer.pauseProducing")
+
+    def _resume_writing(self) -> None:
+        self._write_paused = False
+        producer = self.producer
+        if producer is None:
+            return
+        if self.streamingProducer:
+            if self.producerPaused:
+                self.producerPaused = False
+                try:
+                    producer.resumeProducing()
+                except Exception:
+                    self._protocol_failed(Failure(), "producer.resumeProducing")
+        elif self._pull_handle is None:
+            self._schedule_pull()
+
+    # -- addresses and handles -----------------------------------------------------------------
+
+    def getHandle(self) -> Any:
+        """Return the socket-like object asyncio exposes (``get_extra_info('socket')``)."""
+        return self._transport.get_extra_info("socket")
+
+    def _set_sock_option(self, level: int, option: int, value: int) -> None:
+        sock = self.getHandle()
+        if sock is not None:
+            sock.setsockopt(level, option, value)
+
+    def _get_sock_option(self, level: int, option: int) -> bool:
+        sock = self.getHandle()
+        return bool(sock is not None and sock.getsockopt(level, option))
+
+
+def _ip_address(kind: Any, sockaddr: Any) -> IPv4Address | IPv6Address:
+    if len(sockaddr) == 4:
+        host, port, flow, scope = sockaddr
+        return IPv6Address(kind, host, port, flow, scope)
+    return IPv4Address(kind, sockaddr[0], sockaddr[1])
+
+
+@implementer(ITCPTransport, ITLSTransport)
+class TCPTransport(StreamTransport):
+    """The transport of a TCP connection: addresses, TCP options and TLS upgrade.
+
+    .. note:: asyncio enables ``TCP_NODELAY`` on new TCP connections; Twisted leaves it off.
+    """
+
+    def __init__(
+        self, reactor: Any, adapter: StreamAdapter, aio: asyncio.Transport, is_server: bool
+    ) -> None:
+        super().__init__(reactor, adapter, aio, is_server)
+        self._peer = _ip_address("TCP", aio.get_extra_info("peername"))
+        self._host = _ip_address("TCP", aio.get_extra_info("sockname"))
+        self.connector: Any = None
+        self.server: Any = None
+
+    def getPeer(self) -> IPv4Address | IPv6Address:
+        """Return the remote address (:class:`IPv4Address` or :class:`IPv6Address`)."""
+        return self._peer
+
+    def getHost(self) -> IPv4Address | IPv6Address:
+        """Return the local address (:class:`IPv4Address` or :class:`IPv6Address`)."""
+        return self._host
+
+    def setTcpNoDelay(self, enabled: bool) -> None:
+        """Turn Nagle's algorithm off (*enabled* true) or on."""
+        self._set_sock_option(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(bool(enabled)))
+
+    def getTcpNoDelay(self) -> bool:
+        """Return whether ``TCP_NODELAY`` is set."""
+        return self._get_sock_option(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+
+    def setTcpKeepAlive(self, enabled: bool) -> None:
+        """Turn TCP keep-alive probes on or off."""
+        self._set_sock_option(socket.SOL_SOCKET, socket.SO_KEEPALIVE, int(bool(enabled)))
+
+    def getTcpKeepAlive(self) -> bool:
+        """Return whether ``SO_KEEPALIVE`` is set."""
+        return self._get_sock_option(socket.SOL_SOCKET, socket.SO_KEEPALIVE)
+
+    def startTLS(self, contextFactory: object, normal: bool = True) -> None:
+        """Upgrade this connection to TLS; see ``ITLSTransport.startTLS``."""
+        from bridge._reactor.ssl import start_tls  # type: ignore[import-not-found,unused-ignore]
+
+        start_tls(self, contextFactory, normal)
+
+    def getPeerCertificate(self) -> object:
+        """Return the peer's certificate once TLS is established."""
+        from bridge._reactor.ssl import peer_certificate  # type: ignore[import-not-found,unused-ignore]
+
+        result: object = peer_certificate(self)
+        return result
+
+
+def _unix_address(name: Any) -> UNIXAddress:
+    if not name:
+        return UNIXAddress(None)
+    return UNIXAddress(name)
+
+
+@implementer(IUNIXTransport)
+class UNIXTransport(StreamTransport):
+    """The transport of a UNIX-domain stream connection."""
+
+    def __init__(
+        self, reactor: Any, adapter: StreamAdapter, aio: asyncio.Transport, is_server: bool
+    ) -> None:
+        super().__init__(reactor, adapter, aio, is_server)
+        self._peer = _unix_address(aio.get_extra_info("peername"))
+        self._host = _unix_address(aio.get_extra_info("sockname"))
+        self.connector: Any = None
+        self.server: Any = None
+
+    def getPeer(self) -> UNIXAddress:
+        """Return the peer's :class:`UNIXAddress` (its name is None for unbound clients)."""
+        return self._peer
+
+    def getHost(self) -> UNIXAddress:
+        """Return the local :class:`UNIXAddress`."""
+        return self._host
+
+    def sendFileDescriptor(self, descriptor: int) -> None:
+        """Not supported: asyncio's transports cannot pass file descriptors.
+
+        :raises NotImplementedError: always.
+        """
+        raise NotImplementedError(
+            "UNIXTransport.sendFileDescriptor(): bridge's UNIX transports run on asyncio's, "
+            "which cannot pass file descriptors (SCM_RIGHTS)"
+        )

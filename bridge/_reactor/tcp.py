@@ -1,0 +1,244 @@
+"""``listenTCP`` and ``connectTCP`` on asyncio's native TCP transports.
+
+The reactor's ``listenTCP``/``connectTCP`` delegate to :func:`listen_tcp` and
+:func:`connect_tcp`. A :class:`Port` binds synchronously (``CannotListenError`` at call
+time) and serves through ``loop.create_server(sock=...)``; a :class:`Connector` resolves the
+host (IPv4, or IPv6 for an IPv6 literal, as Twisted does), binds ``bindAddress``, connects
+with ``loop.sock_connect`` and wraps the socket with ``loop.create_connection(sock=...)``.
+TLS (``bridge._reactor.ssl``) reuses both through the ``ssl_context`` keyword.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+from zope.interface import implementer
+
+from bridge import error
+from bridge._reactor._errors import cannot_listen
+from bridge._reactor._stream import StreamConnector, StreamPort, _Attempt
+from bridge._reactor._transport import StreamAdapter, TCPTransport
+from bridge.address import IPv4Address, IPv6Address
+from bridge.interfaces import IConnector, IListeningPort
+
+__all__ = ["Connector", "Port", "connect_tcp", "listen_tcp"]
+
+
+def is_ipv6_literal(host: str) -> bool:
+    """Return True if *host* is an IPv6 address literal (possibly with a ``%scope``)."""
+    if ":" not in host:
+        return False
+    try:
+        socket.inet_pton(socket.AF_INET6, host.split("%", 1)[0])
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _is_ipv4_literal(host: str) -> bool:
+    try:
+        socket.inet_pton(socket.AF_INET, host)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _address(kind: Any, sockaddr: Any) -> IPv4Address | IPv6Address:
+    if len(sockaddr) == 4:
+        return IPv6Address(kind, sockaddr[0], sockaddr[1], sockaddr[2], sockaddr[3])
+    return IPv4Address(kind, sockaddr[0], sockaddr[1])
+
+
+@implementer(IListeningPort)
+class Port(StreamPort):
+    """A listening TCP port, as returned by ``listenTCP``.
+
+    :ivar port: the port number asked for (0 means "any free port"; see :meth:`getHost`).
+    :ivar interface: the address bound; ``""`` means all IPv4 interfaces.
+    """
+
+    _transport_class = TCPTransport
+
+    def __init__(
+        self,
+        reactor: Any,
+        port: int,
+        factory: Any,
+        backlog: int = 50,
+        interface: str = "",
+        ssl_context: Any = None,
+    ) -> None:
+        super().__init__(reactor, factory, backlog, ssl_context)
+        self.port = port
+        self.interface = interface
+        self._host: IPv4Address | IPv6Address | None = None
+
+    def _create_socket(self) -> socket.socket:
+        family = socket.AF_INET6 if is_ipv6_literal(self.interface) else socket.AF_INET
+        try:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+        except OSError as exc:
+            raise cannot_listen(self.interface, self.port, exc) from exc
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sockaddr = socket.getaddrinfo(
+                    self.interface,
+                    self.port,
+                    family,
+                    socket.SOCK_STREAM,
+                    0,
+                    socket.AI_NUMERICHOST | socket.AI_PASSIVE,
+                )[0][4]
+                sock.bind(sockaddr)
+            else:
+                sock.bind((self.interface, self.port))
+            sock.listen(self.backlog)
+            sock.setblocking(False)
+        except OSError as exc:
+            sock.close()
+            raise cannot_listen(self.interface, self.port, exc) from exc
+        self._host = _address("TCP", sock.getsockname())
+        return sock
+
+    def getHost(self) -> IPv4Address | IPv6Address:
+        """Return the address the port is bound to, with the real port number.
+
+        :raises RuntimeError: before :meth:`startListening`.
+        """
+        if self._host is None:
+            raise RuntimeError(f"{self!r}.getHost(): the port is not listening yet")
+        return self._host
+
+    def _address_text(self) -> str:
+        port = self._host.port if self._host is not None else self.port
+        return f"TCP Port {port}"
+
+    def __repr__(self) -> str:
+        factory = type(self.factory).__name__
+        if self.connected and self._host is not None:
+            return f"<{factory} on {self._host.port}>"
+        return f"<{factory} (not listening)>"
+
+
+@implementer(IConnector)
+class Connector(StreamConnector):
+    """A TCP connector, as returned by ``connectTCP``; ``connect()`` retries."""
+
+    _transport_class = TCPTransport
+
+    def __init__(
+        self,
+        reactor: Any,
+        host: str,
+        port: int,
+        factory: Any,
+        timeout: float | None = 30,
+        bindAddress: Any = None,
+        ssl_context: Any = None,
+        server_hostname: str | None = None,
+    ) -> None:
+        super().__init__(reactor, factory, timeout, ssl_context)
+        if isinstance(host, bytes):
+            host = host.decode("ascii")
+        if not isinstance(port, int):
+            try:
+                port = socket.getservbyname(port, "tcp")
+            except OSError as exc:
+                raise error.ServiceNameUnknownError(string=f"{port} ({exc})") from exc
+        self.host = host
+        self.port = port
+        self.bindAddress = bindAddress
+        self._server_hostname = server_hostname
+        self._family = socket.AF_INET6 if is_ipv6_literal(host) else socket.AF_INET
+
+    def getDestination(self) -> IPv4Address | IPv6Address:
+        """Return the address being connected to (the host as given, not resolved)."""
+        if self._family == socket.AF_INET6:
+            return IPv6Address("TCP", self.host, self.port)
+        return IPv4Address("TCP", self.host, self.port)
+
+    async def _resolve(self) -> Any:
+        if self._family == socket.AF_INET6:
+            if "%" not in self.host:
+                return (self.host, self.port, 0, 0)
+        elif _is_ipv4_literal(self.host):
+            return (self.host, self.port)
+        loop = self._reactor._loop
+        try:
+            infos = await loop.getaddrinfo(
+                self.host, self.port, family=self._family, type=socket.SOCK_STREAM
+            )
+        except OSError as exc:
+            raise error.DNSLookupError(f"address {self.host!r} not found: {exc}") from exc
+        if not infos:
+            raise error.DNSLookupError(f"address {self.host!r} not found")
+        return infos[0][4]
+
+    async def _open(self, attempt: _Attempt) -> None:
+        sockaddr = await self._resolve()
+        loop = self._reactor._loop
+        sock = socket.socket(self._family, socket.SOCK_STREAM)
+        try:
+            sock.setblocking(False)
+            if self.bindAddress is not None:
+                try:
+                    sock.bind(self.bindAddress)
+                except OSError as exc:
+                    raise error.ConnectBindError(exc.errno, exc.strerror) from exc
+            await loop.sock_connect(sock, sockaddr)
+            kwargs: dict[str, Any] = {}
+            if self._ssl_context is not None:
+                kwargs["ssl"] = self._ssl_context
+                kwargs["server_hostname"] = (
+                    self._server_hostname if self._server_hostname is not None else self.host
+                )
+            await loop.create_connection(lambda: StreamAdapter(attempt), sock=sock, **kwargs)
+        except BaseException:
+            sock.close()
+            raise
+
+
+def listen_tcp(
+    reactor: Any,
+    port: int,
+    factory: Any,
+    backlog: int = 50,
+    interface: str = "",
+    *,
+    ssl_context: Any = None,
+) -> Port:
+    """Listen for TCP connections on *interface*:*port*; see ``IReactorTCP.listenTCP``.
+
+    :param ssl_context: an ``ssl.SSLContext`` to serve TLS (used by ``listenSSL``).
+    :raises CannotListenError: if the address can't be bound.
+    """
+    p = Port(reactor, port, factory, backlog, interface, ssl_context)
+    p.startListening()
+    return p
+
+
+def connect_tcp(
+    reactor: Any,
+    host: str,
+    port: int,
+    factory: Any,
+    timeout: float | None = 30,
+    bindAddress: Any = None,
+    *,
+    ssl_context: Any = None,
+    server_hostname: str | None = None,
+) -> Connector:
+    """Connect to *host*:*port* over TCP; see ``IReactorTCP.connectTCP``.
+
+    The outcome reaches *factory*: ``buildProtocol`` on success, else
+    ``clientConnectionFailed`` with ``ConnectionRefusedError``, ``TimeoutError``,
+    ``DNSLookupError``...
+
+    :param ssl_context: an ``ssl.SSLContext`` for TLS (used by ``connectSSL``).
+    :param server_hostname: the name TLS checks the certificate against (default *host*).
+    """
+    c = Connector(reactor, host, port, factory, timeout, bindAddress, ssl_context, server_hostname)
+    c.connect()
+    return c

@@ -67,6 +67,10 @@ def lost_reason(exc: BaseException | None) -> Exception:
         return error.ConnectionDone()
     if isinstance(exc, error.ConnectionClosed):
         return exc
+    # A failed TLS handshake after startTLS: the ssl error is the reason, as Twisted reports
+    # OpenSSL's error there (ssl.SSLError is an OSError: check it first).
+    if isinstance(exc, ssl.SSLError):
+        return exc
     if isinstance(exc, OSError) and exc.errno in _RESET_ERRNOS:
         return error.ConnectionLost(exc.strerror or str(exc))
     return error.ConnectionLost(f"{type(exc).__name__}: {exc}")

@@ -487,6 +487,14 @@ class TCPTransport(StreamTransport):
 
         start_tls(self, contextFactory, normal)
 
+    @property
+    def negotiatedProtocol(self) -> bytes | None:
+        """Return the ALPN protocol agreed during the TLS handshake, or None."""
+        from bridge._reactor.ssl import negotiated_protocol  # type: ignore[import-not-found,unused-ignore]
+
+        result: bytes | None = negotiated_protocol(self)
+        return result
+
     def getPeerCertificate(self) -> object:
         """Return the peer's certificate once TLS is established."""
         from bridge._reactor.ssl import peer_certificate  # type: ignore[import-not-found,unused-ignore]

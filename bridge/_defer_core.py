@@ -586,6 +586,11 @@ class _Waiter:
         if callbacks:
             self._callbacks = None
             loop = self._loop
+            if loop is None:
+                # Driven by ensureDeferred's trampoline: resume synchronously, like Twisted.
+                for fn, _ in callbacks:
+                    fn(self)
+                return
             for fn, context in callbacks:
                 loop.call_soon(fn, self, context=context)
         # Returning None consumes the result, as Twisted's coroutine driver does.

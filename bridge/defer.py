@@ -1,8 +1,9 @@
 """Deferred, Twisted's callback-chain promise, and everything built on it.
 
 Import everything from here: ``from bridge.defer import Deferred, inlineCallbacks``.
-The implementation lives in private modules (``_defer_core`` for the Deferred engine,
-``_inline`` for coroutines, generators and asyncio Futures).
+The implementation lives in private modules: ``_defer_core`` (the Deferred engine),
+``_inline`` (coroutines, generators and asyncio Futures), ``_defer_util`` (combinators and
+locks). A Deferred is awaitable in any asyncio Task, on the stdlib loop and on uvloop.
 """
 
 from __future__ import annotations
@@ -20,17 +21,50 @@ from bridge._defer_core import (
     setDebugging,
     succeed,
 )
+from bridge._defer_util import (
+    AlreadyTryingToLockError,
+    DeferredList,
+    DeferredLock,
+    DeferredQueue,
+    DeferredSemaphore,
+    FailureGroup,
+    FirstError,
+    QueueOverflow,
+    QueueUnderflow,
+    execute,
+    gatherResults,
+    passthru,
+    race,
+)
+from bridge._inline import NotACoroutineError, ensureDeferred, inlineCallbacks, returnValue
 
 __all__ = [
     "AlreadyCalledError",
+    "AlreadyTryingToLockError",
     "CancelledError",
     "Deferred",
+    "DeferredList",
+    "DeferredLock",
+    "DeferredQueue",
+    "DeferredSemaphore",
+    "FailureGroup",
+    "FirstError",
+    "NotACoroutineError",
+    "QueueOverflow",
+    "QueueUnderflow",
     "TimeoutError",
     "add_unhandled_error_observer",
+    "ensureDeferred",
+    "execute",
     "fail",
+    "gatherResults",
     "getDebugging",
+    "inlineCallbacks",
     "maybeDeferred",
+    "passthru",
+    "race",
     "remove_unhandled_error_observer",
+    "returnValue",
     "setDebugging",
     "succeed",
 ]

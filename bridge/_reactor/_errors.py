@@ -26,7 +26,6 @@ _CONNECT_ERRNOS: dict[int, type[error.ConnectError]] = {
     errno.ETIMEDOUT: error.TCPTimedOutError,
     errno.ENETUNREACH: error.NoRouteError,
     errno.EHOSTUNREACH: error.NoRouteError,
-    errno.ENOENT: error.BadFileError,
 }
 
 

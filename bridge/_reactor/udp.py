@@ -144,7 +144,7 @@ class Port:
 
     # -- writing --------------------------------------------------------------------------------
 
-    def write(self, datagram: bytes, addr: Any = None) -> int | None:
+    def write(self, datagram: bytes, addr: Any = None) -> None:
         """Send *datagram* to *addr* (a ``(host, port)`` tuple of an IP address).
 
         On a connected port, leave *addr* out (or pass the connected address).
@@ -155,7 +155,7 @@ class Port:
         """
         sock = self._sock
         if sock is None:
-            return None
+            return
         if isinstance(datagram, str):
             raise TypeError(
                 "transport.write() takes bytes-like data, not str; encode text first, "
@@ -177,26 +177,26 @@ class Port:
                 )
         try:
             if connected is not None:
-                return sock.send(datagram)
-            return sock.sendto(datagram, addr)
+                sock.send(datagram)
+            else:
+                sock.sendto(datagram, addr)
         except BlockingIOError:
             # The kernel buffer is full: let asyncio queue it and send when writable.
             if self._transport is not None:
                 self._transport.sendto(datagram, None if connected else addr)
-            return None
         except InterruptedError:
-            return self.write(datagram, addr)
+            self.write(datagram, addr)
         except OSError as exc:
             if exc.errno == errno.EMSGSIZE:
                 raise error.MessageLengthError("message too long") from exc
             if exc.errno == errno.ECONNREFUSED and connected is not None:
                 self._connection_refused()
-                return None
+                return
             raise
 
-    def writeSequence(self, seq: Any, addr: Any = None) -> int | None:
+    def writeSequence(self, seq: Any, addr: Any = None) -> None:
         """Send the concatenation of the bytes in *seq* as one datagram."""
-        return self.write(b"".join(seq), addr)
+        self.write(b"".join(seq), addr)
 
     def connect(self, host: str, port: int) -> None:
         """Connect to *host*:*port*: only its datagrams are received, writes need no address.

@@ -1,0 +1,535 @@
+"""listenSSL/connectSSL/startTLS over real loopback sockets, on stdlib asyncio and on uvloop.
+
+Certificates come from trustme at test time (a throw-away CA, a server certificate for
+``localhost``/``127.0.0.1`` and a client certificate); nothing is stored on disk beyond tmp_path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import ssl
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+from zope.interface.verify import verifyObject
+
+from bridge import error, protocol
+from bridge import ssl as bssl
+from bridge.defer import Deferred
+from bridge.failure import Failure
+from bridge.interfaces import ISSLTransport, ITLSTransport
+
+# -- certificates ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture(scope="module")
+def server_cert(ca: trustme.CA) -> trustme.LeafCert:
+    return ca.issue_cert("localhost", "127.0.0.1", common_name="bridge tls server")
+
+
+@pytest.fixture(scope="module")
+def client_cert(ca: trustme.CA) -> trustme.LeafCert:
+    return ca.issue_cert("client@example.com", common_name="bridge tls client")
+
+
+@pytest.fixture
+def server_files(tmp_path: Path, server_cert: trustme.LeafCert) -> tuple[str, str]:
+    key, cert = tmp_path / "server.key", tmp_path / "server.crt"
+    server_cert.private_key_pem.write_to_path(str(key))
+    server_cert.cert_chain_pems[0].write_to_path(str(cert))
+    return str(key), str(cert)
+
+
+def _private(cert: trustme.LeafCert) -> bssl.PrivateCertificate:
+    return bssl.PrivateCertificate.loadPEM(cert.private_key_and_cert_chain_pem.bytes())
+
+
+def _authority(ca: trustme.CA) -> bssl.Certificate:
+    return bssl.Certificate.loadPEM(ca.cert_pem.bytes())
+
+
+def _client_options(ca: trustme.CA, hostname: str = "localhost", **kw: Any) -> Any:
+    return bssl.optionsForClientTLS(hostname, trustRoot=_authority(ca), **kw)
+
+
+# -- protocols -------------------------------------------------------------------------------
+
+
+class Reason:
+    """Carry a Failure through a Deferred's callback (a bare Failure would errback)."""
+
+    def __init__(self, failure: Failure) -> None:
+        self.failure = failure
+
+    def check(self, *types: type[BaseException]) -> object:
+        return self.failure.check(*types)
+
+
+class Recorder(protocol.Protocol):
+    """Record everything; fire ``made``/``lost`` Deferreds."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.made: Deferred[Recorder] = Deferred()
+        self.lost: Deferred[Reason] = Deferred()
+
+    def connectionMade(self) -> None:
+        self.made.callback(self)
+
+    def dataReceived(self, data: bytes) -> None:
+        self.data += data
+
+    def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
+        self.lost.callback(Reason(reason))
+
+
+class Echo(Recorder):
+    def dataReceived(self, data: bytes) -> None:
+        super().dataReceived(data)
+        self.transport.write(data)
+
+
+class Servers(protocol.ServerFactory):
+    """Build protocols of *kind*, remembering each, and fire ``first`` with the first."""
+
+    noisy = False
+
+    def __init__(self, kind: type[Recorder] = Echo) -> None:
+        self.kind = kind
+        self.built: list[Recorder] = []
+        self.first: Deferred[Recorder] = Deferred()
+
+    def buildProtocol(self, addr: object) -> Recorder:
+        proto = self.kind()
+        proto.factory = self
+        self.built.append(proto)
+        if len(self.built) == 1:
+            proto.made.addCallback(self.first.callback)
+        return proto
+
+
+class Client(protocol.ClientFactory):
+    noisy = False
+
+    def __init__(self, proto: Recorder | None = None) -> None:
+        self.proto = proto if proto is not None else Recorder()
+        self.failed: Deferred[Reason] = Deferred()
+
+    def buildProtocol(self, addr: object) -> Recorder:
+        self.proto.factory = self
+        return self.proto
+
+    def clientConnectionFailed(self, connector: Any, reason: Failure) -> None:
+        self.failed.callback(Reason(reason))
+
+
+async def _until(predicate: Any) -> None:
+    while not predicate():
+        await asyncio.sleep(0.002)
+
+
+def _first_of(*ds: Deferred[Any]) -> Deferred[Any]:
+    """Fire with ``(index, result)`` of whichever Deferred fires first."""
+    out: Deferred[Any] = Deferred()
+    for i, d in enumerate(ds):
+        d.addCallback(lambda r, i=i: None if out.called else out.callback((i, r)))
+    return out
+
+
+# -- listenSSL / connectSSL ------------------------------------------------------------------
+
+
+def test_echo_over_tls_with_verified_client(
+    reactor: Any, run_until: Any, ca: trustme.CA, server_files: tuple[str, str]
+) -> None:
+    servers = Servers()
+    port = reactor.listenSSL(
+        0, servers, bssl.DefaultOpenSSLContextFactory(*server_files), interface="127.0.0.1"
+    )
+    client = Client()
+    reactor.connectSSL("127.0.0.1", port.getHost().port, client, _client_options(ca))
+    proto = run_until(client.proto.made)
+    server = run_until(servers.first)
+    for transport in (proto.transport, server.transport):
+        assert ISSLTransport.providedBy(transport)
+        assert verifyObject(ISSLTransport, transport)
+    peer = proto.transport.getPeerCertificate()
+    assert isinstance(peer, bssl.Certificate)
+    assert peer.getSubject().commonName == b"bridge tls server"
+    assert bssl.Certificate.peerFromTransport(proto.transport) == peer
+    assert server.transport.getPeerCertificate() is None  # no client certificate asked for
+    proto.transport.write(b"hello ")
+    proto.transport.writeSequence([b"over ", b"TLS"])
+    run_until(_until(lambda: bytes(proto.data) == b"hello over TLS"))
+    proto.transport.loseConnection()
+    assert run_until(proto.lost).check(error.ConnectionDone)
+    assert run_until(server.lost).check(error.ConnectionDone)
+    run_until(port.stopListening())
+
+
+def test_plain_ssl_contexts_are_accepted(
+    reactor: Any, run_until: Any, ca: trustme.CA, server_cert: trustme.LeafCert
+) -> None:
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_cert.configure_cert(server_context)
+    client_context = ssl.create_default_context(cadata=ca.cert_pem.bytes().decode())
+    servers = Servers()
+    port = reactor.listenSSL(0, servers, server_context, interface="127.0.0.1")
+    client = Client()
+    # The host name checked is the one connected to: 127.0.0.1 is in the certificate.
+    reactor.connectSSL("127.0.0.1", port.getHost().port, client, client_context)
+    proto = run_until(client.proto.made)
+    proto.transport.write(b"ping")
+    run_until(_until(lambda: bytes(proto.data) == b"ping"))
+    proto.transport.loseConnection()
+    run_until(proto.lost)
+    run_until(port.stopListening())
+
+
+def test_untrusted_certificate_fails_the_connection(
+    reactor: Any, run_until: Any, server_cert: trustme.LeafCert
+) -> None:
+    servers = Servers()
+    port = reactor.listenSSL(0, servers, _private(server_cert).options(), interface="127.0.0.1")
+    stranger = trustme.CA()
+    client = Client()
+    reactor.connectSSL("127.0.0.1", port.getHost().port, client, _client_options(stranger))
+    reason = run_until(client.failed)
+    assert reason.check(error.SSLError)
+    assert reason.check(error.ConnectError)
+    assert "certificate verify failed" in str(reason.failure.value)
+    assert isinstance(reason.failure.value.osError, ssl.SSLCertVerificationError)
+    assert not client.proto.made.called
+    run_until(port.stopListening())
+    assert all(not p.made.called for p in servers.built)
+
+
+def test_host_name_mismatch_fails_the_connection(
+    reactor: Any, run_until: Any, ca: trustme.CA, server_cert: trustme.LeafCert
+) -> None:
+    port = reactor.listenSSL(0, Servers(), _private(server_cert).options(), interface="127.0.0.1")
+    client = Client()
+    options = _client_options(ca, hostname="example.com")
+    reactor.connectSSL("127.0.0.1", port.getHost().port, client, options)
+    reason = run_until(client.failed)
+    assert reason.check(error.SSLError)
+    assert "Hostname mismatch" in str(reason.failure.value)
+    assert not client.proto.made.called
+    run_until(port.stopListening())
+
+
+def test_client_certificate_is_seen_by_the_server(
+    reactor: Any,
+    run_until: Any,
+    ca: trustme.CA,
+    server_cert: trustme.LeafCert,
+    client_cert: trustme.LeafCert,
+) -> None:
+    servers = Servers()
+    options = _private(server_cert).options(_authority(ca))  # require a client certificate
+    port = reactor.listenSSL(0, servers, options, interface="127.0.0.1")
+    client = Client()
+    mine = _private(client_cert)
+    reactor.connectSSL(
+        "127.0.0.1", port.getHost().port, client, _client_options(ca, clientCertificate=mine)
+    )
+    proto = run_until(client.proto.made)
+    server = run_until(servers.first)
+    seen = server.transport.getPeerCertificate()
+    assert seen == mine
+    assert seen.getSubject().CN == b"bridge tls client"
+    proto.transport.write(b"authenticated")
+    run_until(_until(lambda: bytes(proto.data) == b"authenticated"))
+    proto.transport.loseConnection()
+    run_until(server.lost)
+    run_until(port.stopListening())
+
+
+def test_server_rejects_a_client_without_certificate(
+    reactor: Any, run_until: Any, ca: trustme.CA, server_cert: trustme.LeafCert
+) -> None:
+    servers = Servers()
+    options = _private(server_cert).options(_authority(ca))
+    port = reactor.listenSSL(0, servers, options, interface="127.0.0.1")
+    client = Client()
+    reactor.connectSSL("127.0.0.1", port.getHost().port, client, _client_options(ca))
+    # TLS 1.3 finishes the client's handshake before the server checks the client
+    # certificate, so the client sees either a failed connection or a lost one (asyncio
+    # may even report the server's close as clean). The server's protocol never connects.
+    run_until(_first_of(client.failed, client.proto.lost))
+    run_until(port.stopListening())
+    assert all(not p.made.called for p in servers.built)
+
+
+def test_lose_connection_flushes_everything_over_tls(
+    reactor: Any, run_until: Any, ca: trustme.CA, server_cert: trustme.LeafCert
+) -> None:
+    payload = os.urandom(1 << 20)
+
+    class Sender(Recorder):
+        def connectionMade(self) -> None:
+            super().connectionMade()
+            for i in range(0, len(payload), 65536):
+                self.transport.write(payload[i : i + 65536])
+            self.transport.loseConnection()
+
+    port = reactor.listenSSL(
+        0, Servers(Sender), _private(server_cert).options(), interface="127.0.0.1"
+    )
+    client = Client()
+    reactor.connectSSL("127.0.0.1", port.getHost().port, client, _client_options(ca))
+    reason = run_until(client.proto.lost, timeout=20)
+    assert reason.check(error.ConnectionDone)
+    assert hashlib.sha256(client.proto.data).digest() == hashlib.sha256(payload).digest()
+    run_until(port.stopListening())
+
+
+def test_bad_context_factory_fails_at_the_call(reactor: Any) -> None:
+    with pytest.raises(TypeError, match="getContext"):
+        reactor.listenSSL(0, Servers(), object(), interface="127.0.0.1")
+    with pytest.raises(TypeError, match="client side"):
+        reactor.listenSSL(0, Servers(), bssl.optionsForClientTLS("x"), interface="127.0.0.1")
+    with pytest.raises(TypeError, match="server-side"):
+        reactor.connectSSL("127.0.0.1", 1, Client(), ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER))
+
+
+# -- startTLS ------------------------------------------------------------------------------
+
+
+class StartTLSServer(Recorder):
+    """Plain text until the client says STARTTLS; then answer GO in clear and start TLS."""
+
+    context: Any = None
+
+    def connectionMade(self) -> None:
+        super().connectionMade()
+        self.tls_at_start = ISSLTransport.providedBy(self.transport)
+
+    def dataReceived(self, data: bytes) -> None:
+        if not ISSLTransport.providedBy(self.transport) and data == b"STARTTLS\n":
+            self.transport.write(b"GO\n")  # before startTLS: sent in clear
+            self.transport.startTLS(self.context)
+            self.transport.write(b"welcome\n")  # after: held, then sent encrypted
+            return
+        super().dataReceived(data)
+        if data.endswith(b"bye\n"):
+            self.transport.write(b"got " + bytes(self.data))
+            self.transport.loseConnection()
+
+
+class StartTLSClient(Recorder):
+    options: Any = None
+    clear = b""
+
+    def connectionMade(self) -> None:
+        super().connectionMade()
+        self.transport.write(b"STARTTLS\n")
+
+    def dataReceived(self, data: bytes) -> None:
+        if not ISSLTransport.providedBy(self.transport):
+            self.clear += data
+            if self.clear == b"GO\n":
+                self.transport.startTLS(self.options)
+                self.transport.write(b"secret ")  # during the handshake
+                self.transport.write(b"bye\n")
+            return
+        super().dataReceived(data)
+
+
+def test_start_tls_mid_connection_on_both_sides(
+    reactor: Any, run_until: Any, ca: trustme.CA, server_cert: trustme.LeafCert
+) -> None:
+    servers = Servers(StartTLSServer)
+    StartTLSServer.context = _private(server_cert).options()
+    port = reactor.listenTCP(0, servers, interface="127.0.0.1")
+    proto = StartTLSClient()
+    proto.options = _client_options(ca)
+    reactor.connectTCP("127.0.0.1", port.getHost().port, Client(proto))
+    server = run_until(servers.first)
+    assert ITLSTransport.providedBy(server.transport)
+    assert not server.tls_at_start
+    reason = run_until(proto.lost)
+    assert reason.check(error.ConnectionDone)
+    assert proto.clear == b"GO\n"
+    assert bytes(proto.data) == b"welcome\ngot secret bye\n"
+    assert bytes(server.data) == b"secret bye\n"
+    assert ISSLTransport.providedBy(proto.transport)
+    assert ISSLTransport.providedBy(server.transport)
+    assert proto.transport.getPeerCertificate().getSubject().CN == b"bridge tls server"
+    run_until(server.lost)
+    run_until(port.stopListening())
+
+
+def test_start_tls_lose_connection_during_handshake_still_flushes(
+    reactor: Any, run_until: Any, ca: trustme.CA, server_cert: trustme.LeafCert
+) -> None:
+    class Server(Recorder):
+        def connectionMade(self) -> None:
+            super().connectionMade()
+            self.transport.startTLS(_private(server_cert).options())
+
+    class Quitter(Recorder):
+        def connectionMade(self) -> None:
+            super().connectionMade()
+            self.transport.startTLS(_client_options(ca))
+            self.transport.write(b"last words")
+            self.transport.loseConnection()
+
+    servers = Servers(Server)
+    port = reactor.listenTCP(0, servers, interface="127.0.0.1")
+    reactor.connectTCP("127.0.0.1", port.getHost().port, Client(Quitter()))
+    server = run_until(servers.first)
+    assert run_until(server.lost).check(error.ConnectionDone)
+    assert bytes(server.data) == b"last words"
+    run_until(port.stopListening())
+
+
+def test_start_tls_twice_or_on_a_closed_connection_is_refused(
+    reactor: Any, run_until: Any, ca: trustme.CA, server_cert: trustme.LeafCert
+) -> None:
+    class Server(Recorder):
+        def connectionMade(self) -> None:
+            super().connectionMade()
+            self.transport.startTLS(_private(server_cert).options())
+
+    servers = Servers(Server)
+    port = reactor.listenTCP(0, servers, interface="127.0.0.1")
+    client = Client()
+    reactor.connectTCP("127.0.0.1", port.getHost().port, client)
+    proto = run_until(client.proto.made)
+    with pytest.raises(ValueError, match="does not use TLS"):
+        proto.transport.getPeerCertificate()
+    proto.transport.startTLS(_client_options(ca))
+    with pytest.raises(RuntimeError, match="already started"):
+        proto.transport.startTLS(_client_options(ca))
+    server = run_until(servers.first)
+    proto.transport.loseConnection()
+    run_until(server.lost)
+    with pytest.raises(RuntimeError, match="startTLS"):
+        proto.transport.startTLS(_client_options(ca))
+    run_until(port.stopListening())
+
+
+def test_start_tls_handshake_failure_reaches_connection_lost(
+    reactor: Any, run_until: Any, server_cert: trustme.LeafCert
+) -> None:
+    class Server(Recorder):
+        def connectionMade(self) -> None:
+            super().connectionMade()
+            self.transport.startTLS(_private(server_cert).options())
+
+    class Suspicious(Recorder):
+        def connectionMade(self) -> None:
+            super().connectionMade()
+            self.transport.startTLS(_client_options(trustme.CA()))
+            self.transport.write(b"never sent in clear")
+
+    servers = Servers(Server)
+    port = reactor.listenTCP(0, servers, interface="127.0.0.1")
+    proto = Suspicious()
+    reactor.connectTCP("127.0.0.1", port.getHost().port, Client(proto))
+    reason = run_until(proto.lost)
+    assert reason.check(ssl.SSLCertVerificationError)
+    server = run_until(servers.first)
+    run_until(server.lost)
+    assert bytes(server.data) == b""
+    run_until(port.stopListening())
+
+
+def test_start_tls_with_normal_false_swaps_sides(
+    reactor: Any, run_until: Any, ca: trustme.CA, server_cert: trustme.LeafCert
+) -> None:
+    """The connecting side may act as the TLS server (``normal=False``)."""
+
+    class AcceptorAsClient(Recorder):
+        def connectionMade(self) -> None:
+            super().connectionMade()
+            self.transport.startTLS(_client_options(ca), normal=False)
+            self.transport.write(b"from the acceptor")
+
+    class ConnectorAsServer(Recorder):
+        def connectionMade(self) -> None:
+            super().connectionMade()
+            self.transport.startTLS(_private(server_cert).options(), normal=False)
+
+    servers = Servers(AcceptorAsClient)
+    port = reactor.listenTCP(0, servers, interface="127.0.0.1")
+    proto = ConnectorAsServer()
+    reactor.connectTCP("127.0.0.1", port.getHost().port, Client(proto))
+    run_until(_until(lambda: bytes(proto.data) == b"from the acceptor"))
+    server = run_until(servers.first)
+    assert server.transport.getPeerCertificate().getSubject().CN == b"bridge tls server"
+    proto.transport.loseConnection()
+    run_until(proto.lost)
+    run_until(port.stopListening())
+
+
+# -- interop with real Twisted ---------------------------------------------------------------
+
+
+def _twisted_tls_available() -> bool:
+    try:
+        import OpenSSL  # noqa: F401
+        import service_identity  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+TWISTED_TLS_SERVER = textwrap.dedent(
+    """
+    import sys
+    from twisted.internet import reactor, ssl, protocol
+
+    class Echo(protocol.Protocol):
+        def dataReceived(self, data):
+            self.transport.write(data)
+
+    with open(sys.argv[1], "rb") as f:
+        cert = ssl.PrivateCertificate.loadPEM(f.read())
+    port = reactor.listenSSL(0, protocol.Factory.forProtocol(Echo), cert.options(),
+                             interface="127.0.0.1")
+    print(port.getHost().port, flush=True)
+    reactor.callLater(20, reactor.stop)
+    reactor.run()
+    """
+)
+
+
+@pytest.mark.skipif(
+    not _twisted_tls_available(),
+    reason="Twisted TLS peer needs pyOpenSSL and service_identity (not installed)",
+)
+def test_interop_with_a_twisted_tls_server(
+    reactor: Any, run_until: Any, ca: trustme.CA, server_cert: trustme.LeafCert, tmp_path: Path
+) -> None:
+    pem = tmp_path / "server.pem"
+    pem.write_bytes(server_cert.private_key_and_cert_chain_pem.bytes())
+    peer = subprocess.Popen(
+        [sys.executable, "-c", TWISTED_TLS_SERVER, str(pem)], stdout=subprocess.PIPE
+    )
+    try:
+        assert peer.stdout is not None
+        port = int(peer.stdout.readline())
+        client = Client()
+        reactor.connectSSL("127.0.0.1", port, client, _client_options(ca))
+        proto = run_until(client.proto.made, timeout=15)
+        proto.transport.write(b"hello twisted")
+        run_until(_until(lambda: bytes(proto.data) == b"hello twisted"))
+        proto.transport.loseConnection()
+        run_until(proto.lost)
+    finally:
+        peer.kill()
+        peer.wait()

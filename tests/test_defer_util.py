@@ -1,0 +1,205 @@
+"""DeferredList, gatherResults, race, execute, DeferredLock/Semaphore/Queue."""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+import pytest
+
+from bridge.defer import (
+    CancelledError,
+    Deferred,
+    DeferredList,
+    DeferredLock,
+    DeferredQueue,
+    DeferredSemaphore,
+    FailureGroup,
+    FirstError,
+    QueueOverflow,
+    QueueUnderflow,
+    ensureDeferred,
+    execute,
+    fail,
+    gatherResults,
+    race,
+    succeed,
+)
+from bridge.failure import Failure
+from tests.helpers import assert_no_result, failure_result_of, success_result_of
+
+
+def test_deferred_list_collects_in_order() -> None:
+    a: Deferred[int] = Deferred()
+    b: Deferred[int] = Deferred()
+    dl = DeferredList([a, b])
+    b.callback(2)
+    assert_no_result(dl)
+    a.callback(1)
+    assert success_result_of(dl) == [(True, 1), (True, 2)]
+
+
+def test_deferred_list_empty_fires_immediately() -> None:
+    assert success_result_of(DeferredList([])) == []
+
+
+def test_deferred_list_failure_entries_and_consume_errors() -> None:
+    dl = DeferredList([succeed(1), fail(ValueError("v"))], consumeErrors=True)
+    result = success_result_of(dl)
+    assert result[0] == (True, 1)
+    assert result[1][0] is False and isinstance(result[1][1], Failure)
+
+
+def test_deferred_list_without_consume_errors_leaves_failure_in_member() -> None:
+    member = fail(ValueError("v"))
+    DeferredList([member])
+    failure_result_of(member, ValueError)
+
+
+def test_fire_on_one_callback() -> None:
+    a: Deferred[int] = Deferred()
+    b: Deferred[int] = Deferred()
+    dl = DeferredList([a, b], fireOnOneCallback=True)
+    b.callback(5)
+    assert success_result_of(dl) == (5, 1)
+
+
+def test_fire_on_one_errback() -> None:
+    a: Deferred[int] = Deferred()
+    b: Deferred[int] = Deferred()
+    dl = DeferredList([a, b], fireOnOneErrback=True, consumeErrors=True)
+    b.errback(KeyError("k"))
+    f = failure_result_of(dl, FirstError)
+    assert f.value.index == 1  # type: ignore[attr-defined]
+    assert f.value.subFailure.check(KeyError)  # type: ignore[attr-defined]
+
+
+def test_deferred_list_cancel_cancels_members() -> None:
+    a: Deferred[int] = Deferred()
+    b: Deferred[int] = Deferred()
+    dl = DeferredList([a, b], consumeErrors=True)
+    dl.cancel()
+    result = success_result_of(dl)
+    assert all(not ok and f.check(CancelledError) for ok, f in result)
+
+
+def test_gather_results() -> None:
+    assert success_result_of(gatherResults([succeed(1), succeed(2)])) == [1, 2]
+    f = failure_result_of(gatherResults([succeed(1), fail(OSError())], consumeErrors=True))
+    assert f.check(FirstError)
+
+
+def test_gather_results_cancel() -> None:
+    a: Deferred[int] = Deferred()
+    d = gatherResults([a], consumeErrors=True)
+    d.cancel()
+    failure_result_of(d, FirstError)
+
+
+def test_race_first_success_wins_and_cancels_others() -> None:
+    a: Deferred[int] = Deferred()
+    b: Deferred[int] = Deferred()
+    d = race([a, b])
+    b.callback(2)
+    assert success_result_of(d) == (1, 2)
+    assert a.called
+
+
+def test_race_all_fail() -> None:
+    d = race([fail(ValueError()), fail(KeyError())])
+    f = failure_result_of(d, FailureGroup)
+    assert len(f.value.failures) == 2  # type: ignore[attr-defined]
+
+
+def test_execute() -> None:
+    assert success_result_of(execute(lambda: 1)) == 1
+    failure_result_of(execute(lambda: 1 / 0), ZeroDivisionError)
+
+
+def test_lock_serialises() -> None:
+    lock = DeferredLock()
+    first = lock.acquire()
+    assert success_result_of(first) is lock
+    second = lock.acquire()
+    assert_no_result(second)
+    lock.release()
+    assert success_result_of(second) is lock
+    lock.release()
+    assert not lock.locked
+    with pytest.raises(RuntimeError):
+        lock.release()
+
+
+def test_lock_cancelled_acquire_leaves_queue() -> None:
+    lock = DeferredLock()
+    lock.acquire()
+    waiting = lock.acquire()
+    waiting.cancel()
+    failure_result_of(waiting, CancelledError)
+    lock.release()
+    assert not lock.locked
+
+
+def test_lock_run_releases_after_deferred() -> None:
+    lock = DeferredLock()
+    inner: Deferred[int] = Deferred()
+    d = lock.run(lambda: inner)
+    assert lock.locked
+    inner.callback(3)
+    assert success_result_of(d) == 3
+    assert not lock.locked
+
+
+def test_lock_async_with() -> None:
+    lock = DeferredLock()
+    seen: list[bool] = []
+
+    async def co() -> None:
+        async with lock:
+            seen.append(lock.locked)
+
+    success_result_of(ensureDeferred(co()))
+    assert seen == [True] and not lock.locked
+
+
+def test_semaphore_tokens() -> None:
+    sem = DeferredSemaphore(2)
+    a, b, c = sem.acquire(), sem.acquire(), sem.acquire()
+    success_result_of(a)
+    success_result_of(b)
+    assert_no_result(c)
+    sem.release()
+    success_result_of(c)
+    assert sem.tokens == 0
+    with pytest.raises(ValueError):
+        DeferredSemaphore(0)
+
+
+def test_queue_put_get() -> None:
+    q: DeferredQueue[int] = DeferredQueue()
+    got = q.get()
+    assert_no_result(got)
+    q.put(1)
+    assert success_result_of(got) == 1
+    q.put(2)
+    assert success_result_of(q.get()) == 2
+
+
+def test_queue_overflow_and_underflow() -> None:
+    q: DeferredQueue[int] = DeferredQueue(size=1, backlog=1)
+    q.put(1)
+    with pytest.raises(QueueOverflow):
+        q.put(2)
+    q.get()
+    q.get()
+    with pytest.raises(QueueUnderflow):
+        q.get()
+
+
+def test_queue_cancelled_get_leaves_waiting() -> None:
+    q: DeferredQueue[Any] = DeferredQueue()
+    d = q.get()
+    d.cancel()
+    failure_result_of(d, CancelledError)
+    assert q.waiting == []
+    gc.collect()

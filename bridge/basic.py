@@ -1,0 +1,526 @@
+"""Framing protocols: lines, netstrings and length-prefixed strings.
+
+This module mirrors ``twisted.protocols.basic``: :class:`LineReceiver` (lines and raw data),
+:class:`LineOnlyReceiver`, :class:`NetstringReceiver`, :class:`Int32StringReceiver`,
+:class:`Int16StringReceiver` and :class:`Int8StringReceiver`, with Twisted's hooks,
+attributes and callback order, so that ``dataReceived`` of a bridge protocol makes the same
+calls as Twisted's for the same bytes, however they are split.
+
+The parsing itself is sans-IO and lives in :mod:`bridge._framing`; the classes here feed it
+and run the user callbacks between frames. Unlike Twisted's, each parser runs in linear time
+and holds at most one frame (plus the last chunk received) whatever the split of the input.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import IO, TYPE_CHECKING, Any
+
+from zope.interface import implementer
+
+from bridge._framing import NetstringParseError, NetstringParser, ReceiveBuffer
+from bridge.interfaces import IConsumer, IProducer
+from bridge.protocol import Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from bridge.defer import Deferred
+
+__all__ = [
+    "FileSender",
+    "IncompleteNetstring",
+    "Int8StringReceiver",
+    "Int16StringReceiver",
+    "Int32StringReceiver",
+    "IntNStringReceiver",
+    "LineOnlyReceiver",
+    "LineReceiver",
+    "NetstringParseError",
+    "NetstringReceiver",
+    "StatefulStringProtocol",
+    "StringTooLongError",
+]
+
+
+class IncompleteNetstring(Exception):
+    """Raise when more data is needed to complete a netstring (kept for Twisted parity)."""
+
+
+class StringTooLongError(AssertionError):
+    """Raise when a string is too long for the length prefix of its protocol."""
+
+
+def _transport_disconnecting(transport: Any) -> bool:
+    return transport is not None and bool(getattr(transport, "disconnecting", False))
+
+
+class _PauseableProtocol(Protocol):
+    """A protocol that stops handing out frames while it is paused, as Twisted's do.
+
+    ``pauseProducing``/``resumeProducing``/``stopProducing`` pass on to the transport;
+    resuming parses what was buffered meanwhile.
+    """
+
+    paused: bool = False
+
+    def pauseProducing(self) -> None:
+        """Stop delivering frames and pause the transport's reading."""
+        self.paused = True
+        self.transport.pauseProducing()
+
+    def resumeProducing(self) -> None:
+        """Resume the transport's reading and deliver the frames buffered meanwhile."""
+        self.paused = False
+        self.transport.resumeProducing()
+        self.dataReceived(b"")
+
+    def stopProducing(self) -> None:
+        """Stop delivering frames for good and stop the transport's reading."""
+        self.paused = True
+        self.transport.stopProducing()
+
+
+# -- lines --------------------------------------------------------------------------------------
+
+
+class LineReceiver(_PauseableProtocol):
+    """Receive lines and, after :meth:`setRawMode`, raw data.
+
+    In line mode each line, without its delimiter, goes to :meth:`lineReceived`; in raw mode
+    each chunk goes to :meth:`rawDataReceived`. Switching mode inside a callback applies to
+    the rest of the data already received.
+
+    :cvar delimiter: the line ending (``b"\\r\\n"``).
+    :cvar MAX_LENGTH: the longest line accepted, in bytes (16384); a longer one goes to
+        :meth:`lineLengthExceeded`, which closes the connection.
+    :ivar line_mode: true in line mode, false in raw mode.
+    """
+
+    line_mode: int = 1
+    delimiter: bytes = b"\r\n"
+    MAX_LENGTH: int = 16384
+    _busyReceiving: bool = False
+    _rx: ReceiveBuffer | None = None
+
+    def _receive_buffer(self) -> ReceiveBuffer:
+        buffer = self._rx
+        if buffer is None:
+            buffer = self._rx = ReceiveBuffer()
+        return buffer
+
+    @property
+    def _buffer(self) -> bytes:
+        # Twisted keeps the unparsed bytes in ``_buffer``; some subclasses read or reset it.
+        buffer = self._receive_buffer()
+        return buffer.peek(len(buffer))
+
+    @_buffer.setter
+    def _buffer(self, value: bytes) -> None:
+        buffer = self._receive_buffer()
+        buffer.take_all()
+        buffer.feed(value)
+
+    def clearLineBuffer(self) -> bytes:
+        """Drop the buffered, unparsed data and return it."""
+        return self._receive_buffer().take_all()
+
+    def dataReceived(self, data: bytes) -> Any:
+        """Cut *data* into lines (or raw chunks) and deliver them.
+
+        :returns: the true value a callback returned, which stops the parsing, else ``None``.
+        """
+        buffer = self._rx
+        if buffer is None:
+            buffer = self._rx = ReceiveBuffer()
+        buffer.feed(data)
+        if self._busyReceiving:
+            # Called from inside a callback (setLineMode(extra) for one): the running loop
+            # will get to these bytes.
+            return None
+        self._busyReceiving = True
+        try:
+            while buffer and not self.paused:
+                if self.line_mode:
+                    delimiter = self.delimiter
+                    line = buffer.take_line(delimiter)
+                    if line is None:
+                        if len(buffer) >= self.MAX_LENGTH + len(delimiter):
+                            return self.lineLengthExceeded(buffer.take_all())
+                        return None
+                    if len(line) > self.MAX_LENGTH:
+                        return self.lineLengthExceeded(line + delimiter + buffer.take_all())
+                    why = self.lineReceived(line)
+                    if why or _transport_disconnecting(self.transport):
+                        return why
+                else:
+                    why = self.rawDataReceived(buffer.take_all())
+                    if why:
+                        return why
+            return None
+        finally:
+            self._busyReceiving = False
+            buffer.compact()
+
+    def setLineMode(self, extra: bytes = b"") -> Any:
+        """Switch to line mode, then parse *extra* (data a raw-mode handler did not use).
+
+        Don't pass *extra* from inside :meth:`lineReceived`: the rest of the buffer is
+        parsed in line mode anyway.
+        """
+        self.line_mode = 1
+        if extra:
+            return self.dataReceived(extra)
+        return None
+
+    def setRawMode(self) -> None:
+        """Switch to raw mode: data from now on, buffered data included, goes to
+        :meth:`rawDataReceived`."""
+        self.line_mode = 0
+
+    def rawDataReceived(self, data: bytes) -> object:
+        """Handle a chunk of data received in raw mode; override this to use raw mode."""
+        raise NotImplementedError(
+            f"{type(self).__name__}.rawDataReceived() is not implemented: override it "
+            "before calling setRawMode()"
+        )
+
+    def lineReceived(self, line: bytes) -> object:
+        """Handle one line, without its delimiter; override this."""
+        raise NotImplementedError(
+            f"{type(self).__name__}.lineReceived() is not implemented: override it"
+        )
+
+    def sendLine(self, line: bytes) -> None:
+        """Write *line* followed by :attr:`delimiter` to the transport."""
+        self.transport.write(line + self.delimiter)
+
+    def lineLengthExceeded(self, line: bytes) -> object:
+        """Handle a line longer than :attr:`MAX_LENGTH`: close the connection.
+
+        :param line: the rest of the buffer, starting with (part of) the long line.
+        """
+        return self.transport.loseConnection()
+
+
+class LineOnlyReceiver(Protocol):
+    """Receive lines only: a faster :class:`LineReceiver` without raw mode or pausing.
+
+    The lines of each chunk are cut with the delimiter in force when the chunk arrives; once
+    the transport is disconnecting, the remaining lines of that chunk are dropped.
+
+    :cvar delimiter: the line ending (``b"\\r\\n"``).
+    :cvar MAX_LENGTH: the longest line accepted, in bytes (16384).
+    """
+
+    delimiter: bytes = b"\r\n"
+    MAX_LENGTH: int = 16384
+    _rx: ReceiveBuffer | None = None
+
+    def _receive_buffer(self) -> ReceiveBuffer:
+        buffer = self._rx
+        if buffer is None:
+            buffer = self._rx = ReceiveBuffer()
+        return buffer
+
+    @property
+    def _buffer(self) -> bytes:
+        buffer = self._receive_buffer()
+        return buffer.peek(len(buffer))
+
+    @_buffer.setter
+    def _buffer(self, value: bytes) -> None:
+        buffer = self._receive_buffer()
+        buffer.take_all()
+        buffer.feed(value)
+
+    def dataReceived(self, data: bytes) -> Any:
+        """Cut *data* into lines and deliver them to :meth:`lineReceived`."""
+        buffer = self._rx
+        if buffer is None:
+            buffer = self._rx = ReceiveBuffer()
+        buffer.feed(data)
+        delimiter = self.delimiter
+        if buffer.find(delimiter) < 0:
+            # No complete line: only the partial one to check (linear in the new data).
+            if len(buffer) > self.MAX_LENGTH:
+                return self.lineLengthExceeded(buffer.peek(len(buffer)))
+            buffer.compact()
+            return None
+        lines = buffer.take_all().split(delimiter)
+        buffer.feed(lines.pop())
+        for line in lines:
+            if self.transport.disconnecting:
+                # A line of this chunk closed the connection: ignore the lines after it.
+                return None
+            if len(line) > self.MAX_LENGTH:
+                return self.lineLengthExceeded(line)
+            self.lineReceived(line)
+        if len(buffer) > self.MAX_LENGTH:
+            return self.lineLengthExceeded(buffer.peek(len(buffer)))
+        return None
+
+    def lineReceived(self, line: bytes) -> object:
+        """Handle one line, without its delimiter; override this."""
+        raise NotImplementedError(
+            f"{type(self).__name__}.lineReceived() is not implemented: override it"
+        )
+
+    def sendLine(self, line: bytes) -> None:
+        """Write *line* and :attr:`delimiter` to the transport (one ``writeSequence``)."""
+        self.transport.writeSequence((line, self.delimiter))
+
+    def lineLengthExceeded(self, line: bytes) -> object:
+        """Handle a line longer than :attr:`MAX_LENGTH`: close the connection."""
+        return self.transport.loseConnection()
+
+
+# -- length-prefixed strings --------------------------------------------------------------------
+
+
+class IntNStringReceiver(_PauseableProtocol):
+    """Receive strings each preceded by its length as a fixed-size integer.
+
+    Subclasses set :attr:`structFormat` (a :mod:`struct` format of one unsigned integer) and
+    :attr:`prefixLength` (its size).
+
+    :cvar MAX_LENGTH: the longest string accepted (99999); a longer announced length goes
+        to :meth:`lengthLimitExceeded`, which closes the connection.
+    """
+
+    MAX_LENGTH: int = 99999
+    structFormat: str
+    prefixLength: int
+    _rx: ReceiveBuffer | None = None
+
+    def _receive_buffer(self) -> ReceiveBuffer:
+        buffer = self._rx
+        if buffer is None:
+            buffer = self._rx = ReceiveBuffer()
+        return buffer
+
+    @property
+    def recvd(self) -> bytes:
+        """The received bytes not yet delivered (Twisted's old working-buffer attribute).
+
+        Assigning to it from :meth:`stringReceived` replaces the unparsed data.
+        """
+        buffer = self._receive_buffer()
+        return buffer.peek(len(buffer))
+
+    @recvd.setter
+    def recvd(self, value: bytes) -> None:
+        buffer = self._receive_buffer()
+        buffer.take_all()
+        buffer.feed(value)
+
+    def dataReceived(self, data: bytes) -> None:
+        """Cut *data* into length-prefixed strings and deliver them to
+        :meth:`stringReceived`."""
+        buffer = self._rx
+        if buffer is None:
+            buffer = self._rx = ReceiveBuffer()
+        buffer.feed(data)
+        fmt = self.structFormat
+        prefix_length = self.prefixLength
+        try:
+            while len(buffer) >= prefix_length and not self.paused:
+                (length,) = buffer.unpack_prefix(fmt)
+                if length > self.MAX_LENGTH:
+                    # The prefix stays buffered, as in Twisted.
+                    self.lengthLimitExceeded(length)
+                    return
+                if len(buffer) < prefix_length + length:
+                    break
+                buffer.skip(prefix_length)
+                self.stringReceived(buffer.take(length))
+        finally:
+            buffer.compact()
+
+    def stringReceived(self, string: bytes) -> None:
+        """Handle one complete string, without its prefix; override this."""
+        raise NotImplementedError(
+            f"{type(self).__name__}.stringReceived() is not implemented: override it"
+        )
+
+    def lengthLimitExceeded(self, length: int) -> None:
+        """Handle an announced length above :attr:`MAX_LENGTH`: close the connection."""
+        self.transport.loseConnection()
+
+    def sendString(self, string: bytes) -> None:
+        """Write *string* preceded by its length to the transport.
+
+        :raises StringTooLongError: if the length does not fit in the prefix.
+        """
+        limit = 2 ** (8 * self.prefixLength)
+        if len(string) >= limit:
+            raise StringTooLongError(
+                f"sendString() of {len(string)} bytes on {type(self).__name__}: a "
+                f"{self.prefixLength}-byte length prefix allows at most {limit - 1} bytes"
+            )
+        self.transport.write(struct.pack(self.structFormat, len(string)) + string)
+
+
+class Int32StringReceiver(IntNStringReceiver):
+    """Receive strings each preceded by its length as a 4-byte big-endian integer."""
+
+    structFormat = "!I"
+    prefixLength = struct.calcsize(structFormat)
+
+
+class Int16StringReceiver(IntNStringReceiver):
+    """Receive strings each preceded by its length as a 2-byte big-endian integer."""
+
+    structFormat = "!H"
+    prefixLength = struct.calcsize(structFormat)
+
+
+class Int8StringReceiver(IntNStringReceiver):
+    """Receive strings each preceded by its length as one byte."""
+
+    structFormat = "!B"
+    prefixLength = struct.calcsize(structFormat)
+
+
+# -- netstrings ---------------------------------------------------------------------------------
+
+
+class NetstringReceiver(Protocol):
+    """Receive netstrings (``b"5:hello,"``), see https://cr.yp.to/proto/netstrings.txt.
+
+    Bad input (no length, a length above :attr:`MAX_LENGTH`, no trailing comma) closes the
+    connection and sets :attr:`brokenPeer`.
+
+    :cvar MAX_LENGTH: the longest string accepted (99999).
+    :ivar brokenPeer: true once the peer sent something that is not a netstring.
+    """
+
+    MAX_LENGTH: int = 99999
+    brokenPeer: int = 0
+    _parser: NetstringParser | None = None
+
+    def makeConnection(self, transport: Any) -> None:
+        """Attach *transport*, call ``connectionMade``, then start with a fresh parser."""
+        Protocol.makeConnection(self, transport)
+        self._parser = NetstringParser()
+        self.brokenPeer = 0
+
+    def sendString(self, string: bytes) -> None:
+        """Write *string* as a netstring to the transport."""
+        self.transport.write(b"".join((b"%d:" % len(string), string, b",")))
+
+    def dataReceived(self, data: bytes) -> None:
+        """Cut *data* into netstrings and deliver them to :meth:`stringReceived`."""
+        parser = self._parser
+        if parser is None:
+            parser = self._parser = NetstringParser()
+        buffer = parser.buffer
+        buffer.feed(data)
+        try:
+            while buffer:
+                try:
+                    string = parser.next_string(self.MAX_LENGTH)
+                    if string is None:
+                        break
+                    self.stringReceived(string)
+                except NetstringParseError:
+                    self._handleParseError()
+                    break
+        finally:
+            buffer.compact()
+
+    def stringReceived(self, string: bytes) -> None:
+        """Handle one complete netstring's payload; override this."""
+        raise NotImplementedError(
+            f"{type(self).__name__}.stringReceived() is not implemented: override it"
+        )
+
+    def _handleParseError(self) -> None:
+        self.transport.loseConnection()
+        self.brokenPeer = 1
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+class StatefulStringProtocol:
+    """Dispatch each received string to a ``proto_<state>`` method (a mixin).
+
+    Each ``proto_*`` method returns the next state; the state ``"done"`` closes the
+    connection. Mix it in before a string receiver, e.g.
+    ``class P(StatefulStringProtocol, Int32StringReceiver)``.
+
+    :ivar state: the current state (``"init"`` at first).
+    """
+
+    state: str = "init"
+    transport: Any
+
+    def stringReceived(self, string: bytes) -> None:
+        """Call ``proto_<state>(string)`` and move to the state it returns."""
+        handler = getattr(self, "proto_" + self.state, None)
+        if handler is None:
+            from bridge import log
+
+            log.msg("callback", self.state, "not found")
+            return
+        self.state = handler(string)
+        if self.state == "done":
+            self.transport.loseConnection()
+
+
+@implementer(IProducer)
+class FileSender:
+    """A pull producer that writes a file's contents to a consumer.
+
+    :cvar CHUNK_SIZE: how many bytes each ``resumeProducing`` reads (16 KiB).
+    """
+
+    CHUNK_SIZE = 2**14
+
+    lastSent: bytes | str = ""
+    deferred: Deferred[bytes | str] | None = None
+
+    def beginFileTransfer(
+        self,
+        file: IO[bytes],
+        consumer: IConsumer,
+        transform: Callable[[bytes], bytes] | None = None,
+    ) -> Deferred[bytes | str]:
+        """Start writing *file* to *consumer*, each chunk passed through *transform*.
+
+        :returns: a Deferred firing with the last byte written once the whole file is.
+        """
+        from bridge.defer import Deferred
+
+        self.file: IO[bytes] | None = file
+        self.consumer = consumer
+        self.transform = transform
+        deferred: Deferred[bytes | str] = Deferred()
+        self.deferred = deferred
+        consumer.registerProducer(self, False)
+        return deferred
+
+    def resumeProducing(self) -> None:
+        """Write the next chunk, or finish the transfer at the end of the file."""
+        chunk = self.file.read(self.CHUNK_SIZE) if self.file else b""
+        if not chunk:
+            self.file = None
+            self.consumer.unregisterProducer()
+            if self.deferred is not None:
+                deferred, self.deferred = self.deferred, None
+                deferred.callback(self.lastSent)
+            return
+        if self.transform is not None:
+            chunk = self.transform(chunk)
+        self.consumer.write(chunk)
+        self.lastSent = chunk[-1:]
+
+    def pauseProducing(self) -> None:
+        """Do nothing: a pull producer writes only when asked."""
+
+    def stopProducing(self) -> None:
+        """Abandon the transfer: its Deferred fails."""
+        if self.deferred is not None:
+            deferred, self.deferred = self.deferred, None
+            deferred.errback(Exception("Consumer asked us to stop producing"))

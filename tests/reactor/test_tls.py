@@ -296,6 +296,27 @@ def test_lose_connection_flushes_everything_over_tls(
     run_until(port.stopListening())
 
 
+def test_alpn_negotiated_protocol(
+    reactor: Any, run_until: Any, ca: trustme.CA, server_cert: trustme.LeafCert
+) -> None:
+    private = _private(server_cert)
+    server_options = bssl.CertificateOptions(
+        privateKey=private.privateKey, certificate=private, acceptableProtocols=[b"h2", b"x"]
+    )
+    servers = Servers()
+    port = reactor.listenSSL(0, servers, server_options, interface="127.0.0.1")
+    client = Client()
+    options = _client_options(ca, acceptableProtocols=[b"x", b"http/1.1"])
+    reactor.connectSSL("127.0.0.1", port.getHost().port, client, options)
+    proto = run_until(client.proto.made)
+    server = run_until(servers.first)
+    assert proto.transport.negotiatedProtocol == b"x"
+    assert server.transport.negotiatedProtocol == b"x"
+    proto.transport.loseConnection()
+    run_until(server.lost)
+    run_until(port.stopListening())
+
+
 def test_bad_context_factory_fails_at_the_call(reactor: Any) -> None:
     with pytest.raises(TypeError, match="getContext"):
         reactor.listenSSL(0, Servers(), object(), interface="127.0.0.1")
@@ -533,3 +554,57 @@ def test_interop_with_a_twisted_tls_server(
     finally:
         peer.kill()
         peer.wait()
+
+
+TWISTED_TLS_CLIENT = textwrap.dedent(
+    """
+    import sys
+    from twisted.internet import reactor, ssl, protocol
+
+    class Once(protocol.Protocol):
+        def connectionMade(self):
+            self.transport.write(b"hello bridge")
+            self.got = b""
+
+        def dataReceived(self, data):
+            self.got += data
+            if self.got == b"hello bridge":
+                print(self.transport.getPeerCertificate().get_subject().CN, flush=True)
+                self.transport.loseConnection()
+
+        def connectionLost(self, reason):
+            reactor.stop()
+
+    with open(sys.argv[1], "rb") as f:
+        authority = ssl.Certificate.loadPEM(f.read())
+    options = ssl.optionsForClientTLS("localhost", trustRoot=authority)
+    protocol.ClientCreator(reactor, Once).connectSSL("127.0.0.1", int(sys.argv[2]), options)
+    reactor.callLater(20, reactor.stop)
+    reactor.run()
+    """
+)
+
+
+@pytest.mark.skipif(
+    not _twisted_tls_available(),
+    reason="Twisted TLS peer needs pyOpenSSL and service_identity (not installed)",
+)
+def test_interop_with_a_twisted_tls_client(
+    reactor: Any, run_until: Any, ca: trustme.CA, server_cert: trustme.LeafCert, tmp_path: Path
+) -> None:
+    authority = tmp_path / "ca.pem"
+    authority.write_bytes(ca.cert_pem.bytes())
+    servers = Servers()
+    port = reactor.listenSSL(0, servers, _private(server_cert).options(), interface="127.0.0.1")
+    peer = subprocess.Popen(
+        [sys.executable, "-c", TWISTED_TLS_CLIENT, str(authority), str(port.getHost().port)],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        server = run_until(servers.first, timeout=15)
+        assert run_until(server.lost, timeout=15).check(error.ConnectionDone)
+        assert bytes(server.data) == b"hello bridge"
+    finally:
+        out, _ = peer.communicate(timeout=15)
+    assert out.strip() == b"bridge tls server"
+    run_until(port.stopListening())

@@ -513,3 +513,19 @@ def test_module_exports() -> None:
     )
     for name in bssl.__all__:
         assert hasattr(bssl, name), name
+
+
+def test_context_factories_provide_iopensslcontextfactory(
+    ca: trustme.CA, pem_files: tuple[str, str]
+) -> None:
+    from zope.interface.verify import verifyObject
+
+    from bridge.interfaces import IOpenSSLContextFactory
+
+    for factory in (
+        bssl.DefaultOpenSSLContextFactory(*pem_files),
+        bssl.ClientContextFactory(),
+        bssl.CertificateOptions(),
+        bssl.optionsForClientTLS("localhost", trustRoot=_ca_cert(ca)),
+    ):
+        assert verifyObject(IOpenSSLContextFactory, factory)

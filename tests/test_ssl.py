@@ -529,3 +529,159 @@ def test_context_factories_provide_iopensslcontextfactory(
         bssl.optionsForClientTLS("localhost", trustRoot=_ca_cert(ca)),
     ):
         assert verifyObject(IOpenSSLContextFactory, factory)
+
+
+# -- "ssl:" endpoint strings -----------------------------------------------------------------
+
+
+def test_parse_ssl_server_builds_an_endpoint(pem_files: tuple[str, str]) -> None:
+    from bridge._endpoints_ssl import SSL4ServerEndpoint, parse_ssl_server
+
+    key, cert = pem_files
+    endpoint = parse_ssl_server(
+        None, "8443", privateKey=key, certKey=cert, interface="127.0.0.1", backlog="7"
+    )
+    assert isinstance(endpoint, SSL4ServerEndpoint)
+    assert (endpoint._port, endpoint._interface, endpoint._backlog) == (8443, "127.0.0.1", 7)
+    context = bssl._tls_context_for(endpoint._sslContextFactory, server_side=True)[0]
+    assert context.protocol == ssl.PROTOCOL_TLS_SERVER
+    pinned = parse_ssl_server(
+        None, port="0", privateKey=key, certKey=cert, sslmethod="TLSv1_2_METHOD"
+    )
+    pinned_context = bssl._tls_context_for(pinned._sslContextFactory, server_side=True)[0]
+    assert pinned_context.maximum_version == ssl.TLSVersion.TLSv1_2
+
+
+def test_parse_ssl_server_key_and_certificate_in_one_file(
+    tmp_path: Path, server_cert: trustme.LeafCert
+) -> None:
+    from bridge._endpoints_ssl import parse_ssl_server
+
+    both = tmp_path / "both.pem"
+    both.write_bytes(server_cert.private_key_and_cert_chain_pem.bytes())
+    endpoint = parse_ssl_server(None, "0", privateKey=str(both))
+    assert endpoint._sslContextFactory.certificate.getSubject().CN == b"bridge test server"
+
+
+def test_parse_ssl_server_extra_chain(
+    ca: trustme.CA, pem_files: tuple[str, str], tmp_path: Path
+) -> None:
+    from bridge._endpoints_ssl import parse_ssl_server
+
+    chain = tmp_path / "chain.pem"
+    chain.write_bytes(ca.cert_pem.bytes())
+    key, cert = pem_files
+    endpoint = parse_ssl_server(None, "0", privateKey=key, certKey=cert, extraCertChain=str(chain))
+    assert endpoint._sslContextFactory.extraCertChain == [_ca_cert(ca)]
+    empty = tmp_path / "empty.pem"
+    empty.write_bytes(b"")
+    with pytest.raises(ValueError, match=r"extraCertChain='.*empty\.pem' holds no PEM certificate"):
+        parse_ssl_server(None, "0", privateKey=key, certKey=cert, extraCertChain=str(empty))
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        ((), {}, r"missing port"),
+        (("x",), {}, r"port='x' is not an integer"),
+        (("1", "2"), {}, r"too many positional parts"),
+        (("1",), {"port": "2"}, r"port given both by position and as port="),
+        (("1",), {"colour": "red"}, r"unknown option 'colour'; known options: port, "),
+        (("1",), {"backlog": "many"}, r"backlog='many' is not an integer"),
+        (("1",), {"privateKey": "/nonexistent/key.pem"}, r"cannot read certKey='/nonexistent"),
+        (("1",), {"sslmethod": "SSLv2"}, r"unknown sslmethod='SSLv2'"),
+    ],
+)
+def test_parse_ssl_server_errors_name_the_bad_part(
+    args: tuple[str, ...], kwargs: dict[str, str], message: str, pem_files: tuple[str, str]
+) -> None:
+    from bridge._endpoints_ssl import parse_ssl_server
+
+    key, cert = pem_files
+    if "privateKey" not in kwargs and args[:1] != ("x",) and "backlog" not in kwargs:
+        kwargs = {"privateKey": key, "certKey": cert, **kwargs}
+    with pytest.raises(ValueError, match=f"^ssl server endpoint: .*{message}"):
+        parse_ssl_server(None, *args, **kwargs)
+
+
+def test_parse_ssl_server_key_that_does_not_match(
+    ca: trustme.CA, pem_files: tuple[str, str], tmp_path: Path
+) -> None:
+    from bridge._endpoints_ssl import parse_ssl_server
+
+    other = tmp_path / "other.key"
+    ca.issue_cert("other.example").private_key_pem.write_to_path(str(other))
+    with pytest.raises(ValueError, match=r"privateKey='.*other\.key' does not match certKey="):
+        parse_ssl_server(None, "0", privateKey=str(other), certKey=pem_files[1])
+
+
+def test_parse_ssl_client_verifies_by_default() -> None:
+    from bridge._endpoints_ssl import SSL4ClientEndpoint, parse_ssl_client
+
+    endpoint = parse_ssl_client(None, host="example.com", port="443", timeout="9")
+    assert isinstance(endpoint, SSL4ClientEndpoint)
+    assert (endpoint._host, endpoint._port, endpoint._timeout) == ("example.com", 443, 9)
+    context, hostname = bssl._tls_context_for(endpoint._sslContextFactory, server_side=False)
+    assert hostname == "example.com"
+    assert context.check_hostname
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    positional = parse_ssl_client(None, "example.org", "8443", hostname="alt.example.org")
+    assert (positional._host, positional._port) == ("example.org", 8443)
+    assert positional._sslContextFactory.hostname == "alt.example.org"
+    bound = parse_ssl_client(None, "443", host="h", bindAddress="127.0.0.1")
+    assert (bound._port, bound._bindAddress) == (443, ("127.0.0.1", 0))
+
+
+def test_parse_ssl_client_ca_certs_dir_and_client_certificate(
+    ca: trustme.CA, tmp_path: Path, server_cert: trustme.LeafCert
+) -> None:
+    from bridge._endpoints_ssl import parse_ssl_client
+
+    cas = tmp_path / "cas"
+    cas.mkdir()
+    (cas / "mine.pem").write_bytes(ca.cert_pem.bytes())
+    (cas / "notes.txt").write_bytes(b"ignored")
+    both = tmp_path / "client.pem"
+    both.write_bytes(server_cert.private_key_and_cert_chain_pem.bytes())
+    endpoint = parse_ssl_client(
+        None, host="localhost", port="1", caCertsDir=str(cas), certKey=str(both)
+    )
+    context = endpoint._sslContextFactory.getContext()
+    assert [c["subject"] for c in context.get_ca_certs()] == [
+        c["subject"] for c in _trusting(ca).get_ca_certs()
+    ]
+
+
+def _trusting(ca: trustme.CA) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ca.configure_trust(context)
+    return context
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        ((), {"port": "1"}, r"missing host"),
+        (("h",), {}, r"missing port"),
+        (("h", "1", "x"), {}, r"too many positional parts"),
+        (("h", "p"), {}, r"port='p' is not an integer"),
+        (("h", "1"), {"timeout": "soon"}, r"timeout='soon' is not an integer"),
+        (("h", "1"), {"verify": "no"}, r"unknown option 'verify'"),
+        (("h", "1"), {"privateKey": "k.pem"}, r"privateKey needs certKey"),
+        (("h", "1"), {"caCertsDir": "/nonexistent"}, r"caCertsDir='/nonexistent' is not a"),
+    ],
+)
+def test_parse_ssl_client_errors_name_the_bad_part(
+    args: tuple[str, ...], kwargs: dict[str, str], message: str
+) -> None:
+    from bridge._endpoints_ssl import parse_ssl_client
+
+    with pytest.raises(ValueError, match=f"^ssl client endpoint: .*{message}"):
+        parse_ssl_client(None, *args, **kwargs)
+
+
+def test_parse_ssl_client_empty_ca_dir_is_refused(tmp_path: Path) -> None:
+    from bridge._endpoints_ssl import parse_ssl_client
+
+    with pytest.raises(ValueError, match=r"holds no \*\.pem CA certificate"):
+        parse_ssl_client(None, "h", "1", caCertsDir=str(tmp_path))

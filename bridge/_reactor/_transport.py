@@ -188,6 +188,12 @@ class StreamTransport:
             return str(proto.logPrefix())
         return type(self).__name__
 
+    def _rebind_protocol(self, proto: Any) -> None:
+        """Deliver events straight to *proto* (an endpoint's wrapper steps aside)."""
+        self.protocol = proto
+        self._adapter._data_received = proto.dataReceived
+        self._half_closeable = proto if IHalfCloseableProtocol.providedBy(proto) else None
+
     # -- writing --------------------------------------------------------------------------------
 
     def write(self, data: bytes) -> None:

@@ -146,7 +146,7 @@ class Lifecycle:
         self.stopping = False
         self.shut_down = False
         self.owner = False
-        self._signals: list[int] = []
+        self._signals: list[tuple[int, Any]] = []
         self._shutdown_waiters: list[Callable[[], object]] = []
         self.add_trigger("during", "startup", self._really_start, (), {})
         self.add_trigger("during", "shutdown", self._halt, (), {})
@@ -308,14 +308,20 @@ class Lifecycle:
                 self._loop.add_signal_handler(sig, self._on_signal, sig)
             except (NotImplementedError, RuntimeError, ValueError):
                 continue
-            self._signals.append(sig)
+            self._signals.append((sig, current))
 
     def _remove_signals(self) -> None:
         signals, self._signals = self._signals, []
-        for sig in signals:
+        for sig, previous in signals:
             # A closed loop or another thread: nothing left to undo.
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 self._loop.remove_signal_handler(sig)
+            # uvloop leaves its own Python-level handler in place after
+            # remove_signal_handler, which would swallow the signal from now on: put back
+            # the disposition we found.
+            if signal.getsignal(sig) is not previous:
+                with contextlib.suppress(ValueError):  # not the main thread
+                    signal.signal(sig, previous)
 
     def _on_signal(self, sig: int) -> None:
         if self.started and not self.stopping and not self.shut_down:

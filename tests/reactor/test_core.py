@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+import textwrap
 import threading
 
 import pytest
@@ -222,3 +225,63 @@ def test_resolve_unknown_host_fails_with_dns_lookup_error(
 ) -> None:
     with pytest.raises(DNSLookupError):
         run_until(reactor.resolve("no-such-host.invalid"))
+
+
+# -- signals: run(installSignalHandlers=True) stops gracefully on SIGINT/SIGTERM ----------
+
+SCRIPT = """
+import os, signal, sys, threading, time
+import bridge
+from bridge import _runtime
+reactor = bridge.install(backend={backend!r})
+loop = reactor._loop
+events = []
+{setup}
+def worker():
+    events.append("worker")
+reactor.callInThread(worker)
+reactor.addSystemEventTrigger("before", "shutdown", events.append, "shutdown")
+reactor.callWhenRunning(reactor.callLater, 0.05, os.kill, os.getpid(), signal.{sig})
+reactor.run({run_args})
+alive = [t.name for t in threading.enumerate() if t.name.startswith("bridge.")]
+print(events, alive, signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+"""
+
+
+def _run(backend: str, sig: str, setup: str = "", run_args: str = "") -> str:
+    code = SCRIPT.format(backend=backend, sig=sig, setup=textwrap.dedent(setup), run_args=run_args)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "uvloop"])
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_signal_stops_gracefully_and_joins_threads(backend: str, sig: str) -> None:
+    assert _run(backend, sig) == "['worker', 'shutdown'] [] True"
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "uvloop"])
+def test_application_signal_handler_is_left_alone(backend: str) -> None:
+    setup = """
+    def app_handler():
+        events.append("app")
+        reactor.stop()
+    loop.add_signal_handler(signal.SIGTERM, app_handler)
+    """
+    assert _run(backend, "SIGTERM", setup) == "['worker', 'app', 'shutdown'] [] True"
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "uvloop"])
+def test_without_signal_handlers_sigint_is_keyboard_interrupt(backend: str) -> None:
+    setup = ""
+    code = SCRIPT.format(
+        backend=backend, sig="SIGINT", setup=textwrap.dedent(setup), run_args="False"
+    )
+    code = code.replace(
+        "reactor.run(False)",
+        "try:\n    reactor.run(False)\n"
+        "except KeyboardInterrupt:\n    print('KeyboardInterrupt', events); sys.exit(0)",
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert proc.stdout.strip().startswith("KeyboardInterrupt ['worker']"), proc.stderr

@@ -266,7 +266,7 @@ def test_memory_reactor_adopt(module: Any) -> None:
         (8, socket.AF_INET, factory, 8192),
     ]
     assert reactor.adoptedStreamConnections == [(9, socket.AF_INET, factory)]
-    with pytest.raises(Exception) as info:  # noqa: B017 - each module has its own class
+    with pytest.raises(Exception) as info:
         reactor.adoptStreamPort(7, socket.AF_UNIX, factory)
     assert type(info.value).__name__ == "UnsupportedAddressFamily"
 

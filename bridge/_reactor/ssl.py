@@ -213,11 +213,13 @@ async def _upgrade(
             server_hostname=None if server_side else hostname,
         )
     except Exception as exc:
-        # asyncio has closed the connection; the protocol hears of it through
-        # connection_lost(exc) with the SSL error as the reason.
+        # asyncio has closed the connection. Python 3.11+ and uvloop then report
+        # connection_lost(exc) to the protocol; 3.10 does not, so report it here (the
+        # adapter ignores a second report).
         transport._transport = plain
         if not isinstance(exc, (ssl.SSLError, ConnectionError)) and not loop.is_closed():
             log.err(exc, f"startTLS() on {transport!r} failed")
+        transport._adapter.connection_lost(exc)
         return
     if tls is None:  # the connection closed during the handshake
         transport._transport = plain

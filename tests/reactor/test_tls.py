@@ -608,3 +608,83 @@ def test_interop_with_a_twisted_tls_client(
         out, _ = peer.communicate(timeout=15)
     assert out.strip() == b"bridge tls server"
     run_until(port.stopListening())
+
+
+# -- endpoints -------------------------------------------------------------------------------
+
+
+def test_ssl_endpoints_echo(
+    reactor: Any, run_until: Any, ca: trustme.CA, server_cert: trustme.LeafCert
+) -> None:
+    from bridge.endpoints import SSL4ClientEndpoint, SSL4ServerEndpoint
+
+    servers = Servers()
+    server_endpoint = SSL4ServerEndpoint(
+        reactor, 0, _private(server_cert).options(), interface="127.0.0.1"
+    )
+    port = run_until(server_endpoint.listen(servers))
+    client_endpoint = SSL4ClientEndpoint(
+        reactor, "127.0.0.1", port.getHost().port, _client_options(ca)
+    )
+    proto = run_until(client_endpoint.connect(protocol.Factory.forProtocol(Recorder)))
+    assert isinstance(proto, Recorder)
+    assert ISSLTransport.providedBy(proto.transport)
+    proto.transport.write(b"endpoint")
+    run_until(_until(lambda: bytes(proto.data) == b"endpoint"))
+    proto.transport.loseConnection()
+    run_until(proto.lost)
+    run_until(port.stopListening())
+
+
+def test_ssl_client_endpoint_fails_with_ssl_error(
+    reactor: Any, run_until: Any, ca: trustme.CA, server_cert: trustme.LeafCert
+) -> None:
+    from bridge.endpoints import SSL4ClientEndpoint
+
+    port = reactor.listenSSL(0, Servers(), _private(server_cert).options(), interface="127.0.0.1")
+    endpoint = SSL4ClientEndpoint(
+        reactor, "127.0.0.1", port.getHost().port, _client_options(ca, hostname="wrong.example")
+    )
+    with pytest.raises(error.SSLError, match="Hostname mismatch"):
+        run_until(endpoint.connect(protocol.Factory.forProtocol(Recorder)))
+    run_until(port.stopListening())
+
+
+def test_ssl_endpoint_strings(
+    reactor: Any,
+    run_until: Any,
+    ca: trustme.CA,
+    server_files: tuple[str, str],
+    tmp_path: Path,
+) -> None:
+    from bridge.endpoints import clientFromString, serverFromString
+
+    key, cert = server_files
+    cas = tmp_path / "cas"
+    cas.mkdir()
+    (cas / "ca.pem").write_bytes(ca.cert_pem.bytes())
+    servers = Servers()
+    server = serverFromString(reactor, f"ssl:0:privateKey={key}:certKey={cert}:interface=127.0.0.1")
+    port = run_until(server.listen(servers))
+    client = clientFromString(
+        reactor, f"ssl:host=127.0.0.1:port={port.getHost().port}:caCertsDir={cas}"
+    )
+    proto = run_until(client.connect(protocol.Factory.forProtocol(Recorder)))
+    proto.transport.write(b"strings")
+    run_until(_until(lambda: bytes(proto.data) == b"strings"))
+    proto.transport.loseConnection()
+    run_until(proto.lost)
+    # Without caCertsDir the platform's CAs are trusted: our test CA is not among them.
+    untrusted = clientFromString(reactor, f"ssl:host=127.0.0.1:port={port.getHost().port}")
+    with pytest.raises(error.SSLError, match="certificate verify failed"):
+        run_until(untrusted.connect(protocol.Factory.forProtocol(Recorder)))
+    run_until(port.stopListening())
+
+
+def test_ssl_endpoint_string_errors_name_the_bad_part(reactor: Any) -> None:
+    from bridge.endpoints import clientFromString, serverFromString
+
+    with pytest.raises(ValueError, match="unknown option 'colour'"):
+        serverFromString(reactor, "ssl:0:colour=red")
+    with pytest.raises(ValueError, match="missing host"):
+        clientFromString(reactor, "ssl:port=443")

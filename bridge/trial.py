@@ -1,0 +1,718 @@
+"""Twisted's ``trial.unittest`` test cases, on the stdlib :mod:`unittest`, for pytest.
+
+:class:`SynchronousTestCase` and :class:`TestCase` are :class:`unittest.TestCase`
+subclasses, so pytest (or ``python -m unittest``) collects and runs them without trial. They
+add what Twisted test suites rely on: Twisted's assertion names and return values,
+``successResultOf``/``failureResultOf``/``assertNoResult`` for synchronous Deferred checks,
+``flushLoggedErrors`` (an error logged through :func:`bridge.log.err`, including an unhandled
+failure of a garbage-collected Deferred, fails the test unless flushed), ``flushWarnings``,
+``patch`` and ``mktemp``, and the ``skip``/``todo`` attributes.
+
+:class:`TestCase` also runs Deferreds: ``setUp``, the test method, ``tearDown`` and cleanups
+may return a Deferred or be coroutines (or ``inlineCallbacks`` generators); the default
+reactor's asyncio loop runs until each has fired, within ``timeout`` seconds (120 by
+default). After each test the reactor must be clean: pending delayed calls and registered
+readers or writers fail the test (and are removed, so the next test starts clean).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import gc
+import inspect
+import itertools
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+from bridge import log
+from bridge.defer import Deferred, ensureDeferred
+from bridge.defer import TimeoutError as _DeferredTimeoutError
+from bridge.failure import Failure
+
+if TYPE_CHECKING:
+    from bridge._reactor import AsyncioReactor
+
+__all__ = [
+    "DEFAULT_TIMEOUT_DURATION",
+    "DirtyReactorAggregateError",
+    "FailTest",
+    "SkipTest",
+    "SynchronousTestCase",
+    "TestCase",
+    "Todo",
+    "makeTodo",
+]
+
+T = TypeVar("T")
+
+#: Seconds a :class:`TestCase` waits for a Deferred before failing the test (Twisted's value).
+DEFAULT_TIMEOUT_DURATION = 120.0
+
+#: Raise it (or call ``self.skipTest``) to skip a test; the stdlib's class.
+SkipTest = unittest.SkipTest
+
+
+class FailTest(AssertionError):
+    """The exception a failed assertion raises (``failureException``)."""
+
+
+class DirtyReactorAggregateError(Exception):
+    """A test left delayed calls or file descriptors behind in the reactor."""
+
+
+class Todo:
+    """A ``todo`` marker: the test is expected to fail (optionally with given exception types).
+
+    :param reason: why the test is expected to fail.
+    :param errors: the exception types that count as the expected failure (any, if None).
+    """
+
+    def __init__(self, reason: str, errors: tuple[type[BaseException], ...] | None = None) -> None:
+        self.reason = reason
+        self.errors = errors
+
+    def expected(self, failure: Failure) -> bool:
+        """Return True when *failure* is the failure this todo expects."""
+        return self.errors is None or failure.check(*self.errors) is not None
+
+    def __repr__(self) -> str:
+        return f"<Todo reason={self.reason!r} errors={self.errors!r}>"
+
+
+def makeTodo(value: object) -> Todo:
+    """Turn a ``todo`` attribute (a reason, or ``(errors, reason)``) into a :class:`Todo`."""
+    if isinstance(value, Todo):
+        return value
+    if isinstance(value, str):
+        return Todo(value)
+    if isinstance(value, tuple) and len(value) == 2:
+        errors, reason = value
+        if isinstance(errors, type):
+            errors = (errors,)
+        return Todo(str(reason), tuple(errors))
+    raise TypeError(f"todo must be a reason string or an (errors, reason) tuple, got {value!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+class _Patch:
+    """One ``patch()``: ``restore()`` puts the original attribute back (idempotent)."""
+
+    _MISSING = object()
+
+    def __init__(self, obj: object, attribute: str, value: object) -> None:
+        self._obj = obj
+        self._attribute = attribute
+        self._original = getattr(obj, attribute, self._MISSING)
+        self._active = True
+        setattr(obj, attribute, value)
+
+    def restore(self) -> None:
+        """Undo the patch."""
+        if not self._active:
+            return
+        self._active = False
+        if self._original is self._MISSING:
+            delattr(self._obj, self._attribute)
+        else:
+            setattr(self._obj, self._attribute, self._original)
+
+
+_temp_root: str | None = None
+_temp_counter = itertools.count()
+
+
+def _temp_base() -> str:
+    global _temp_root
+    if _temp_root is None:
+        _temp_root = tempfile.mkdtemp(prefix="_trial_temp-")
+        atexit.register(shutil.rmtree, _temp_root, True)
+    return _temp_root
+
+
+def _current_result(d: Deferred[Any]) -> tuple[bool, object]:
+    """Return ``(has_result, result)`` for *d* without consuming a failure."""
+    box: list[object] = []
+
+    def grab(result: object) -> object:
+        box.append(result)
+        return result
+
+    d.addBoth(grab)
+    return (True, box[0]) if box else (False, None)
+
+
+def _acquire(sources: list[object], name: str, default: object = None) -> object:
+    for source in sources:
+        value = getattr(source, name, None)
+        if value is not None:
+            return value
+    return default
+
+
+# ---------------------------------------------------------------------------------------------
+# assertions (Twisted's names and return values on top of unittest's)
+
+
+class _Assertions(unittest.TestCase):
+    """Twisted's assertion methods; every one also exists under its ``failUnless``/``failIf``
+    and plural-``Equals`` aliases, as in Twisted."""
+
+    failureException = FailTest
+
+    def fail(self, msg: object = None) -> NoReturn:
+        """Fail the test with *msg*."""
+        raise self.failureException(msg)
+
+    def assertTrue(self, condition: object, msg: object = None) -> Any:
+        """Fail unless *condition* is true; return it."""
+        if not condition:
+            raise self.failureException(msg or f"{condition!r} is not true")
+        return condition
+
+    def assertFalse(self, condition: object, msg: object = None) -> Any:
+        """Fail if *condition* is true; return it."""
+        if condition:
+            raise self.failureException(msg or f"{condition!r} is not false")
+        return condition
+
+    def assertEqual(self, first: T, second: object, msg: object = None) -> T:
+        """Fail unless ``first == second``; return *first*."""
+        super().assertEqual(first, second, msg)
+        return first
+
+    def assertNotEqual(self, first: T, second: object, msg: object = None) -> T:
+        """Fail if ``first == second``; return *first*."""
+        if not first != second:
+            raise self.failureException(msg or f"{first!r} == {second!r}")
+        return first
+
+    def assertIdentical(self, first: T, second: object, msg: object = None) -> T:
+        """Fail unless *first* is *second*; return *first*."""
+        if first is not second:
+            raise self.failureException(msg or f"{first!r} is not {second!r}")
+        return first
+
+    def assertNotIdentical(self, first: T, second: object, msg: object = None) -> T:
+        """Fail if *first* is *second*; return *first*."""
+        if first is second:
+            raise self.failureException(msg or f"{first!r} is {second!r}")
+        return first
+
+    def assertIn(self, containee: T, container: Any, msg: object = None) -> T:
+        """Fail unless *containee* is in *container*; return *containee*."""
+        if containee not in container:
+            raise self.failureException(msg or f"{containee!r} not in {container!r}")
+        return containee
+
+    def assertNotIn(self, containee: T, container: Any, msg: object = None) -> T:
+        """Fail if *containee* is in *container*; return *containee*."""
+        if containee in container:
+            raise self.failureException(msg or f"{containee!r} in {container!r}")
+        return containee
+
+    def assertAlmostEqual(  # type: ignore[override]
+        self, first: T, second: object, places: int = 7, msg: object = None, delta: Any = None
+    ) -> T:
+        """Fail unless *first* and *second* agree to *places* decimals; return *first*."""
+        super().assertAlmostEqual(first, second, places, msg, delta)  # type: ignore[call-overload]
+        return first
+
+    def assertNotAlmostEqual(  # type: ignore[override]
+        self, first: T, second: object, places: int = 7, msg: object = None, delta: Any = None
+    ) -> T:
+        """Fail if *first* and *second* agree to *places* decimals; return *first*."""
+        super().assertNotAlmostEqual(first, second, places, msg, delta)  # type: ignore[call-overload]
+        return first
+
+    def assertApproximates(
+        self, first: Any, second: Any, tolerance: Any, msg: object = None
+    ) -> Any:
+        """Fail unless ``abs(first - second) <= tolerance``; return *first*."""
+        if abs(first - second) > tolerance:
+            raise self.failureException(msg or f"{first} ~== {second}")
+        return first
+
+    def assertSubstring(self, substring: T, astring: Any, msg: object = None) -> T:
+        """Fail unless *substring* occurs in *astring*; return *substring*."""
+        if astring.find(substring) == -1:
+            raise self.failureException(msg or f"{substring!r} not in {astring!r}")
+        return substring
+
+    def assertNotSubstring(self, substring: T, astring: Any, msg: object = None) -> T:
+        """Fail if *substring* occurs in *astring*; return *substring*."""
+        if astring.find(substring) != -1:
+            raise self.failureException(msg or f"{substring!r} in {astring!r}")
+        return substring
+
+    def assertIsInstance(self, instance: object, classOrTuple: Any, message: object = None) -> None:
+        """Fail unless ``isinstance(instance, classOrTuple)``."""
+        if not isinstance(instance, classOrTuple):
+            raise self.failureException(
+                message or f"{instance!r} is not an instance of {classOrTuple}"
+            )
+
+    def assertNotIsInstance(
+        self, instance: object, classOrTuple: Any, message: object = None
+    ) -> None:
+        """Fail if ``isinstance(instance, classOrTuple)``."""
+        if isinstance(instance, classOrTuple):
+            raise self.failureException(message or f"{instance!r} is an instance of {classOrTuple}")
+
+    def assertRaises(  # type: ignore[override]
+        self,
+        exception: type[BaseException] | tuple[type[BaseException], ...],
+        f: Callable[..., object] | None = None,
+        *args: object,
+        **kwargs: object,
+    ) -> Any:
+        """Call ``f(*args, **kwargs)``; fail unless it raises *exception*; return the exception.
+
+        Without *f*, return a context manager (as unittest's ``assertRaises`` does).
+        """
+        if f is None:
+            return super().assertRaises(exception)
+        try:
+            result = f(*args, **kwargs)
+        except exception as exc:
+            return exc
+        except BaseException as exc:
+            raise self.failureException(
+                f"{_names(exception)} raised instead of {type(exc).__name__}:\n"
+                f" {Failure(exc).getTraceback()}"
+            ) from exc
+        raise self.failureException(f"{_names(exception)} not raised ({result!r} returned)")
+
+    def assertWarns(self, category: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Twisted's ``assertWarns(category, message, filename, f, *args, **kwargs)``.
+
+        Call *f* and fail unless it emits exactly one warning of *category* with *message*
+        attributed to *filename*; return *f*'s result. Other call forms are unittest's
+        ``assertWarns``.
+        """
+        if len(args) < 3 or not isinstance(args[0], str) or not callable(args[2]):
+            return super().assertWarns(category, *args, **kwargs)
+        message, filename, f, *rest = args
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = f(*rest, **kwargs)
+        if not caught:
+            raise self.failureException("No warnings emitted")
+        first = caught[0]
+        for other in caught[1:]:
+            if (str(other.message), other.category) != (str(first.message), first.category):
+                raise self.failureException("Can't handle different warnings")
+        self.assertEqual(str(first.message), message)
+        self.assertIdentical(first.category, category)
+        self.assertTrue(_same_file(first.filename, filename), f"{first.filename!r} != {filename!r}")
+        return result
+
+    # Twisted's aliases (unittest dropped most of them in Python 3.12).
+    failUnless = assert_ = assertTrue  # type: ignore[assignment]
+    failIf = assertNot = failUnlessFalse = assertFalse  # type: ignore[assignment]
+    failUnlessTrue = assertTrue
+    failUnlessEqual = failUnlessEquals = assertEquals = assertEqual
+    failIfEqual = failIfEquals = assertNotEquals = assertNotEqual
+    failUnlessIdentical = assertIdentical
+    failIfIdentical = assertNotIdentical
+    failUnlessIn = assertIn
+    failIfIn = assertNotIn
+    failUnlessAlmostEqual = assertAlmostEquals = failUnlessAlmostEquals = assertAlmostEqual  # type: ignore[assignment]
+    failIfAlmostEqual = assertNotAlmostEquals = failIfAlmostEquals = assertNotAlmostEqual  # type: ignore[assignment]
+    failUnlessApproximates = assertApproximates
+    failUnlessSubstring = assertSubstring
+    failIfSubstring = assertNotSubstring
+    failUnlessIsInstance = assertIsInstance
+    failIfIsInstance = assertNotIsInstance
+    failUnlessRaises = assertRaises  # type: ignore[assignment]
+    failUnlessWarns = assertWarns
+
+
+def _names(exception: type[BaseException] | tuple[type[BaseException], ...]) -> str:
+    if isinstance(exception, tuple):
+        return " or ".join(e.__name__ for e in exception)
+    return exception.__name__
+
+
+def _same_file(a: str, b: str) -> bool:
+    def norm(path: str) -> str:
+        if path.endswith((".pyc", ".pyo")):
+            path = path[:-1]
+        return os.path.normcase(os.path.abspath(path))
+
+    return norm(a) == norm(b)
+
+
+# ---------------------------------------------------------------------------------------------
+# SynchronousTestCase
+
+
+class SynchronousTestCase(_Assertions):
+    """A test case for code that needs no running reactor (Twisted's ``SynchronousTestCase``).
+
+    Class, method or module attributes ``skip = "reason"`` skip a test and
+    ``todo = "reason"`` (or ``(ExceptionTypes, "reason")``) mark it as expected to fail.
+    """
+
+    skip: str | None = None
+    todo: object = None
+
+    def __init__(self, methodName: str = "runTest") -> None:
+        super().__init__(methodName)
+        self._logged_errors: list[Failure] = []
+        self._caught_warnings: list[warnings.WarningMessage] = []
+        self._flushed_warnings: set[int] = set()
+
+    # -- attribute lookups ----------------------------------------------------------------------
+
+    def _attribute_sources(self) -> list[object]:
+        method = getattr(self, self._testMethodName, None)
+        module = sys.modules.get(type(self).__module__)
+        return [method, self, module]
+
+    def getSkip(self) -> str | None:
+        """Return the skip reason for this test (method, class or module ``skip``), if any."""
+        reason = _acquire(self._attribute_sources(), "skip")
+        return None if reason is None else str(reason)
+
+    def getTodo(self) -> Todo | None:
+        """Return this test's :class:`Todo` (method, class or module ``todo``), if any."""
+        value = _acquire(self._attribute_sources(), "todo")
+        return None if value is None else makeTodo(value)
+
+    # -- running ----------------------------------------------------------------------------------
+
+    def run(self, result: unittest.result.TestResult | None = None) -> Any:
+        """Run the test, collecting logged errors and warnings while it runs."""
+        todo = self.getTodo()
+        if todo is not None and self.getSkip() is None:
+            self.__unittest_expecting_failure__ = True
+        self._logged_errors = []
+        self._flushed_warnings = set()
+        log.add_observer(self._observe_error)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                self._caught_warnings = caught
+                outcome = super().run(result)
+        finally:
+            log.remove_observer(self._observe_error)
+        self._reemit_warnings(result)
+        return outcome
+
+    def _observe_error(self, failure: Failure, why: str | None) -> None:
+        self._logged_errors.append(failure)
+
+    def _reemit_warnings(self, result: unittest.result.TestResult | None) -> None:
+        for index, w in enumerate(self._caught_warnings):
+            if index in self._flushed_warnings:
+                continue
+            try:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            except Warning:  # a warnings filter set to "error": report it against the test
+                if result is not None:
+                    result.addError(self, sys.exc_info())
+
+    def _callSetUp(self) -> None:
+        reason = self.getSkip()
+        if reason is not None:
+            raise SkipTest(reason)
+        # Registered first, so it runs after every other cleanup.
+        self.addCleanup(self._check_logged_errors)
+        setup: Callable[[], object] = self.setUp
+        self._wait(setup())
+
+    def _callTestMethod(self, method: Callable[[], object]) -> None:
+        self._wait(method(), what=f"test method {self._testMethodName}")
+
+    def _callTearDown(self) -> None:
+        teardown: Callable[[], object] = self.tearDown
+        self._wait(teardown())
+
+    def _callCleanup(self, function: Callable[..., object], /, *args: Any, **kwargs: Any) -> None:
+        self._wait(function(*args, **kwargs))
+
+    def _wait(self, result: object, what: str = "setUp/tearDown/cleanup") -> None:
+        """Deal with what a test method returned: a synchronous test must not return work."""
+        if inspect.iscoroutine(result) or inspect.isgenerator(result):
+            if inspect.iscoroutine(result):
+                result.close()
+            raise TypeError(
+                f"{what} of {self.id()} returned {type(result).__name__} "
+                f"{getattr(result, '__qualname__', '')}: a SynchronousTestCase runs no "
+                "reactor; use bridge.trial.TestCase for asynchronous tests"
+            )
+        if isinstance(result, Deferred):
+            fired, value = _current_result(result)
+            if not fired:
+                raise TypeError(
+                    f"{what} of {self.id()} returned an unfired {result!r}: a "
+                    "SynchronousTestCase runs no reactor; use bridge.trial.TestCase"
+                )
+            if isinstance(value, Failure):
+                result.addErrback(lambda _: None)
+                value.raiseException()
+
+    def _check_logged_errors(self) -> None:
+        gc.collect()  # unhandled failures of collected Deferreds are reported on collection
+        errors, self._logged_errors = self._logged_errors, []
+        if errors:
+            tracebacks = "\n".join(f.getTraceback() for f in errors)
+            raise FailTest(
+                f"{len(errors)} error(s) logged during {self.id()} (a test expecting them "
+                f"calls self.flushLoggedErrors(...)):\n{tracebacks}"
+            )
+
+    # -- Twisted's helpers --------------------------------------------------------------------
+
+    def flushLoggedErrors(self, *errorTypes: type[BaseException]) -> list[Failure]:
+        """Return (and forget) the errors logged so far, or those of *errorTypes*.
+
+        Errors logged during a test and not flushed fail that test.
+        """
+        gc.collect()
+        if not errorTypes:
+            flushed, self._logged_errors = self._logged_errors, []
+            return flushed
+        flushed = [f for f in self._logged_errors if f.check(*errorTypes)]
+        self._logged_errors = [f for f in self._logged_errors if not f.check(*errorTypes)]
+        return flushed
+
+    def flushWarnings(
+        self, offendingFunctions: list[Callable[..., object]] | None = None
+    ) -> list[dict[str, Any]]:
+        """Return (and forget) the warnings emitted so far, as dicts like Twisted's.
+
+        :param offendingFunctions: only warnings attributed to a line of one of these
+            functions.
+        """
+        flushed = []
+        for index, w in enumerate(self._caught_warnings):
+            if index in self._flushed_warnings:
+                continue
+            if offendingFunctions is not None and not any(
+                _warning_in(w, function) for function in offendingFunctions
+            ):
+                continue
+            self._flushed_warnings.add(index)
+            flushed.append(
+                {
+                    "message": str(w.message),
+                    "category": w.category,
+                    "filename": w.filename,
+                    "lineno": w.lineno,
+                }
+            )
+        return flushed
+
+    def patch(self, obj: object, attribute: str, value: object) -> _Patch:
+        """Set ``obj.attribute = value`` until the end of the test; return the patch.
+
+        The returned object's ``restore()`` undoes it earlier.
+        """
+        patch = _Patch(obj, attribute, value)
+        self.addCleanup(patch.restore)
+        return patch
+
+    def mktemp(self) -> str:
+        """Return a new unique path for this test; its parent folder exists, it does not."""
+        parts = self.id().split(".")[-3:]
+        parent = os.path.join(_temp_base(), *parts, f"temp{next(_temp_counter)}")
+        os.makedirs(parent, exist_ok=True)
+        return os.path.join(parent, "temp")
+
+    def successResultOf(self, deferred: Deferred[T]) -> T:
+        """Return the result *deferred* has already succeeded with; fail otherwise."""
+        fired, result = _current_result(deferred)
+        if not fired:
+            self.fail(f"Success result expected on {deferred!r}, found no result instead")
+        if isinstance(result, Failure):
+            self.fail(
+                f"Success result expected on {deferred!r}, found failure result instead:\n"
+                f"{result.getTraceback()}"
+            )
+        return result  # type: ignore[return-value]
+
+    def failureResultOf(
+        self, deferred: Deferred[Any], *expectedExceptionTypes: type[BaseException]
+    ) -> Failure:
+        """Return the Failure *deferred* has already failed with (of one of the types given).
+
+        The failure is consumed: it is not reported as unhandled afterwards.
+        """
+        fired, result = _current_result(deferred)
+        if not fired:
+            self.fail(f"Failure result expected on {deferred!r}, found no result instead")
+        if not isinstance(result, Failure):
+            self.fail(
+                f"Failure result expected on {deferred!r}, found success result "
+                f"({result!r}) instead"
+            )
+        if expectedExceptionTypes and not result.check(*expectedExceptionTypes):
+            expected = " or ".join(
+                f"{t.__module__}.{t.__qualname__}" for t in expectedExceptionTypes
+            )
+            self.fail(
+                f"Failure of type ({expected}) expected on {deferred!r}, found type "
+                f"{result.type!r} instead: {result.getTraceback()}"
+            )
+        deferred.addErrback(lambda _: None)
+        return result
+
+    def assertNoResult(self, deferred: Deferred[Any]) -> None:
+        """Fail if *deferred* has a result already."""
+        fired, result = _current_result(deferred)
+        if fired:
+            if isinstance(result, Failure):
+                deferred.addErrback(lambda _: None)  # reported here, not again when collected
+            self.fail(f"No result expected on {deferred!r}, found {result!r} instead")
+
+
+def _warning_in(w: warnings.WarningMessage, function: Callable[..., object]) -> bool:
+    code = getattr(inspect.unwrap(function), "__code__", None)
+    if code is None or not _same_file(w.filename, code.co_filename):
+        return False
+    lines = [line for _, _, line in code.co_lines() if line is not None]
+    return bool(lines) and min([*lines, code.co_firstlineno]) <= w.lineno <= max(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# TestCase
+
+
+class TestCase(SynchronousTestCase):
+    """A test case whose methods may return Deferreds or be coroutines (Twisted's ``TestCase``).
+
+    ``setUp``, the test, ``tearDown`` and cleanups may each return a Deferred, or be
+    ``async def`` or ``@inlineCallbacks``; the default reactor's loop runs until it fires,
+    at most ``timeout`` seconds (method or class attribute; :data:`DEFAULT_TIMEOUT_DURATION`
+    otherwise). After the test, delayed calls still pending and readers/writers still
+    registered fail it with :class:`DirtyReactorAggregateError`.
+
+    .. note:: The reactor's loop runs only while a test waits for something, as a guest of
+       that loop; it is never ``reactor.run()`` for the test.
+    """
+
+    timeout: float | None = None
+
+    def getTimeout(self) -> float:
+        """Return the timeout of this test in seconds."""
+        value = _acquire(self._attribute_sources(), "timeout", DEFAULT_TIMEOUT_DURATION)
+        return float(value)  # type: ignore[arg-type]
+
+    def assertFailure(
+        self, deferred: Deferred[T], *expectedFailures: type[BaseException]
+    ) -> Deferred[Any]:
+        """Return a Deferred that succeeds with the exception if *deferred* fails with one of
+        *expectedFailures*, and fails with :class:`FailTest` otherwise."""
+
+        def succeeded(result: object) -> NoReturn:
+            raise self.failureException(f"did not catch an error, instead got {result!r}")
+
+        def failed(failure: Failure) -> BaseException:
+            if failure.check(*expectedFailures):
+                return failure.value
+            raise self.failureException(f"\nExpected: {expectedFailures!r}\nGot:\n{failure}")
+
+        return deferred.addCallbacks(succeeded, failed)
+
+    failUnlessFailure = assertFailure
+
+    def _callSetUp(self) -> None:
+        reason = self.getSkip()
+        if reason is not None:
+            raise SkipTest(reason)
+        self.addCleanup(self._check_logged_errors)
+        self.addCleanup(self._check_reactor_clean)
+        setup: Callable[[], object] = self.setUp
+        self._wait(setup())
+
+    def _reactor(self) -> AsyncioReactor:
+        from bridge import _runtime
+
+        reactor = _runtime.get_reactor()
+        if reactor._loop.is_closed():
+            # Somebody closed the default reactor's loop (a fixture, reactor.run()): start over.
+            _runtime.uninstall()
+            reactor = _runtime.get_reactor()
+        return reactor
+
+    def _wait(self, result: object, what: str = "setUp/tearDown/cleanup") -> None:
+        if inspect.isgenerator(result):
+            result.close()
+            raise TypeError(
+                f"{what} of {self.id()} is a generator: decorate it with @inlineCallbacks"
+            )
+        if inspect.iscoroutine(result):
+            result = ensureDeferred(result)
+        if not isinstance(result, Deferred):
+            return
+        fired, value = _current_result(result)
+        if not fired:
+            value = self._run_until_fired(result, what)
+        if isinstance(value, Failure):
+            result.addErrback(lambda _: None)
+            value.raiseException()
+
+    def _run_until_fired(self, d: Deferred[Any], what: str) -> object:
+        reactor = self._reactor()
+        loop = reactor._loop
+        if loop.is_running():
+            d.cancel()
+            d.addErrback(lambda _: None)
+            raise RuntimeError(
+                f"{self.id()}: cannot wait for a Deferred while the reactor's loop is running "
+                "already (bridge.trial tests are synchronous; don't run them inside an asyncio "
+                "test or reactor.run())"
+            )
+        done: asyncio.Future[object] = loop.create_future()
+
+        def settle(outcome: object) -> None:
+            if not done.done():
+                done.set_result(outcome)
+
+        d.addBoth(settle)
+        timeout = self.getTimeout()
+        try:
+            return loop.run_until_complete(asyncio.wait_for(done, timeout))
+        except asyncio.TimeoutError:
+            d.cancel()
+            raise _DeferredTimeoutError(
+                f"{self.id()}: {what} still running at {timeout} secs"
+            ) from None
+
+    def _check_reactor_clean(self) -> None:
+        from bridge import _runtime
+
+        if not _runtime.is_installed():
+            return
+        reactor = _runtime.get_reactor()
+        loop = reactor._loop
+        if not loop.is_closed() and not loop.is_running():
+            # Let callbacks already scheduled (a transport finishing its close) run first.
+            for _ in range(2):
+                loop.run_until_complete(asyncio.sleep(0))
+        problems = []
+        pending = [call for call in reactor.getDelayedCalls() if call.active()]
+        if pending:
+            problems.append("DelayedCalls:\n" + "\n".join(f"  {c!r}" for c in pending))
+        for call in pending:
+            call.cancel()
+        selectables = reactor.removeAll()
+        if selectables:
+            problems.append("Selectables:\n" + "\n".join(f"  {s!r}" for s in selectables))
+        if problems:
+            raise DirtyReactorAggregateError(
+                f"Reactor was unclean after {self.id()} (the test must cancel its delayed "
+                "calls and close what it opened, or wait until they finish):\n"
+                + "\n".join(problems)
+            )

@@ -1,0 +1,595 @@
+"""bridge.trial: Twisted's TestCase API on stdlib unittest (and so under pytest)."""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import types
+import unittest
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bridge import _runtime, defer, log, task
+from bridge.failure import Failure
+from bridge.trial import (
+    DirtyReactorAggregateError,
+    FailTest,
+    SynchronousTestCase,
+    TestCase,
+    Todo,
+    makeTodo,
+)
+
+
+@pytest.fixture(autouse=True)
+def fresh_default_reactor() -> Iterator[None]:
+    """bridge.trial uses the default reactor: give each test a fresh one and close it after."""
+    _runtime.uninstall()
+    yield
+    if _runtime.is_installed():
+        reactor = _runtime.get_reactor()
+        _runtime.teardown_reactor(reactor)
+        if not reactor._loop.is_closed():
+            reactor._loop.close()
+    _runtime.uninstall()
+
+
+def run_test(case: type[unittest.TestCase], name: str) -> unittest.TestResult:
+    result = unittest.TestResult()
+    case(name).run(result)
+    return result
+
+
+def outcome(result: unittest.TestResult) -> str:
+    if result.errors:
+        return "error"
+    if result.failures:
+        return "failure"
+    if result.skipped:
+        return "skipped"
+    if result.expectedFailures:
+        return "expected-failure"
+    if result.unexpectedSuccesses:
+        return "unexpected-success"
+    assert result.testsRun == 1
+    return "success"
+
+
+def message(result: unittest.TestResult) -> str:
+    return "\n".join(text for _, text in result.errors + result.failures)
+
+
+# --- assertions --------------------------------------------------------------------------------
+
+
+class TestAssertions:
+    t = SynchronousTestCase()
+
+    def test_assertions_return_their_first_argument(self) -> None:
+        t = self.t
+        assert t.assertEqual(1, 1) == 1
+        assert t.assertTrue(5) == 5
+        assert t.assertFalse(0) == 0
+        assert t.assertIn(1, [1]) == 1
+        assert t.assertNotIn(2, [1]) == 2
+        assert t.assertNotEqual(1, 2) == 1
+        assert t.assertIdentical(None, None) is None
+        assert t.assertNotIdentical(1, None) == 1
+        assert t.assertApproximates(1.0, 1.01, 0.1) == 1.0
+        assert t.assertSubstring("a", "abc") == "a"
+        assert t.assertNotSubstring("z", "abc") == "z"
+        assert t.assertAlmostEqual(1.0, 1.0) == 1.0
+
+    def test_twisted_aliases_exist(self) -> None:
+        t = self.t
+        for alias, target in [
+            ("failUnless", "assertTrue"),
+            ("assert_", "assertTrue"),
+            ("failIf", "assertFalse"),
+            ("assertNot", "assertFalse"),
+            ("assertEquals", "assertEqual"),
+            ("failUnlessEqual", "assertEqual"),
+            ("failIfEqual", "assertNotEqual"),
+            ("assertNotEquals", "assertNotEqual"),
+            ("failUnlessIdentical", "assertIdentical"),
+            ("failUnlessIn", "assertIn"),
+            ("failIfIn", "assertNotIn"),
+            ("failUnlessSubstring", "assertSubstring"),
+            ("failUnlessRaises", "assertRaises"),
+            ("failUnlessApproximates", "assertApproximates"),
+            ("failUnlessIsInstance", "assertIsInstance"),
+            ("failUnlessFailure", None),
+        ]:
+            if target is None:
+                assert callable(getattr(TestCase, alias))
+            else:
+                assert getattr(type(t), alias) is getattr(type(t), target), alias
+
+    def test_failures_raise_failtest_with_twisted_messages(self) -> None:
+        t = self.t
+        for call, text in [
+            (lambda: t.assertEqual(1, 2), "1 != 2"),
+            (lambda: t.assertIn(1, [2]), "1 not in [2]"),
+            (lambda: t.assertTrue(0), "0 is not true"),
+            (lambda: t.assertSubstring("z", "abc"), "'z' not in 'abc'"),
+            (lambda: t.assertRaises(ValueError, int, "1"), "ValueError not raised (1 returned)"),
+            (lambda: t.fail("boom"), "boom"),
+        ]:
+            with pytest.raises(FailTest) as info:
+                call()
+            assert str(info.value) == text
+        assert issubclass(FailTest, AssertionError)
+
+    def test_assert_raises_returns_the_exception_or_a_context_manager(self) -> None:
+        exc = self.t.assertRaises(ValueError, int, "x")
+        assert isinstance(exc, ValueError)
+        with self.t.assertRaises(KeyError) as cm:
+            {}["k"]
+        assert isinstance(cm.exception, KeyError)
+
+    def test_assert_raises_reports_the_wrong_exception(self) -> None:
+        with pytest.raises(FailTest, match="ValueError raised instead of KeyError"):
+            self.t.assertRaises(ValueError, lambda: {}["k"])
+
+    def test_is_instance(self) -> None:
+        self.t.assertIsInstance(1, int)
+        with pytest.raises(FailTest, match="is not an instance of"):
+            self.t.assertIsInstance(1, str)
+        self.t.assertNotIsInstance(1, str)
+
+    def test_twisted_style_assert_warns(self) -> None:
+        def old() -> int:
+            warnings.warn("old is deprecated", DeprecationWarning, stacklevel=1)
+            return 3
+
+        assert self.t.assertWarns(DeprecationWarning, "old is deprecated", __file__, old) == 3
+        with pytest.raises(FailTest):
+            self.t.assertWarns(DeprecationWarning, "other text", __file__, old)
+        with self.t.assertWarns(UserWarning):
+            warnings.warn("x", UserWarning, stacklevel=1)
+
+
+# --- synchronous Deferred checks ------------------------------------------------------------------
+
+
+class TestResultOf:
+    t = SynchronousTestCase()
+
+    def test_success_result_of(self) -> None:
+        assert self.t.successResultOf(defer.succeed(7)) == 7
+        with pytest.raises(FailTest, match="found no result instead"):
+            self.t.successResultOf(defer.Deferred())
+        d: defer.Deferred[Any] = defer.fail(ValueError("x"))
+        with pytest.raises(FailTest, match="found failure result instead"):
+            self.t.successResultOf(d)
+        d.addErrback(lambda _: None)
+
+    def test_failure_result_of(self) -> None:
+        failure = self.t.failureResultOf(defer.fail(ValueError("x")), ValueError)
+        assert isinstance(failure, Failure)
+        assert failure.check(ValueError)
+        with pytest.raises(FailTest, match=r"found success result \(1\) instead"):
+            self.t.failureResultOf(defer.succeed(1))
+        d: defer.Deferred[Any] = defer.fail(ValueError("x"))
+        with pytest.raises(FailTest, match=r"Failure of type .*KeyError.* expected"):
+            self.t.failureResultOf(d, KeyError)
+        d.addErrback(lambda _: None)
+
+    def test_failure_result_of_consumes_the_failure(self) -> None:
+        seen: list[Failure] = []
+        log.add_observer(lambda f, why: seen.append(f))
+        try:
+            d: defer.Deferred[Any] = defer.fail(ValueError("x"))
+            self.t.failureResultOf(d)
+            del d
+            gc.collect()
+        finally:
+            log._observers.clear() if hasattr(log, "_observers") else None
+        assert seen == []
+
+    def test_assert_no_result(self) -> None:
+        self.t.assertNoResult(defer.Deferred())
+        with pytest.raises(FailTest, match=r"No result expected on .*, found 1 instead"):
+            self.t.assertNoResult(defer.succeed(1))
+
+
+# --- running tests -------------------------------------------------------------------------------
+
+
+class Async(TestCase):
+    __test__ = False  # run by the tests below, not collected by pytest
+
+    timeout = 5
+
+    def test_returns_deferred(self) -> defer.Deferred[None]:
+        from bridge import reactor
+
+        return task.deferLater(reactor, 0.01, lambda: None)
+
+    def test_returns_failing_deferred(self) -> defer.Deferred[None]:
+        from bridge import reactor
+
+        def boom() -> None:
+            raise ValueError("late boom")
+
+        return task.deferLater(reactor, 0.01, boom)
+
+    async def test_coroutine(self) -> None:
+        from bridge import reactor
+
+        value = await task.deferLater(reactor, 0.01, lambda: 42)
+        self.assertEqual(value, 42)
+
+    @defer.inlineCallbacks
+    def test_inline_callbacks(self) -> Any:
+        from bridge import reactor
+
+        value = yield task.deferLater(reactor, 0.01, lambda: 5)
+        self.assertEqual(value, 5)
+
+    def test_plain_generator(self) -> Any:
+        yield None
+
+    def test_never_fires(self) -> defer.Deferred[None]:
+        return defer.Deferred()
+
+    test_never_fires.timeout = 0.05  # type: ignore[attr-defined]
+
+    def test_assert_failure(self) -> defer.Deferred[Any]:
+        d = self.assertFailure(defer.fail(KeyError("k")), KeyError)
+        return d.addCallback(lambda exc: self.assertIsInstance(exc, KeyError))
+
+    def test_assert_failure_wrong_type(self) -> defer.Deferred[Any]:
+        return self.assertFailure(defer.fail(KeyError("k")), ValueError)
+
+    def test_assert_failure_no_failure(self) -> defer.Deferred[Any]:
+        return self.assertFailure(defer.succeed(1), ValueError)
+
+    def test_leaves_delayed_call(self) -> None:
+        from bridge import reactor
+
+        reactor.callLater(100, lambda: None)
+
+    def test_leaves_reader(self) -> None:
+        import socket
+
+        from bridge import reactor
+
+        a, b = socket.socketpair()
+        self.addCleanup(a.close)
+        self.addCleanup(b.close)
+
+        class Reader:
+            def fileno(self) -> int:
+                return a.fileno()
+
+            def doRead(self) -> None:
+                pass
+
+            def connectionLost(self, reason: object) -> None:
+                pass
+
+            def logPrefix(self) -> str:
+                return "leaky reader"
+
+        reactor.addReader(Reader())
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("test_returns_deferred", "success"),
+        ("test_returns_failing_deferred", "error"),
+        ("test_coroutine", "success"),
+        ("test_inline_callbacks", "success"),
+        ("test_plain_generator", "error"),
+        ("test_never_fires", "error"),
+        ("test_assert_failure", "success"),
+        ("test_assert_failure_wrong_type", "failure"),
+        ("test_assert_failure_no_failure", "failure"),
+        ("test_leaves_delayed_call", "error"),
+        ("test_leaves_reader", "error"),
+    ],
+)
+def test_async_test_case_outcomes(name: str, expected: str) -> None:
+    result = run_test(Async, name)
+    assert outcome(result) == expected, message(result)
+
+
+def test_failing_deferred_reports_the_error() -> None:
+    assert "ValueError: late boom" in message(run_test(Async, "test_returns_failing_deferred"))
+
+
+def test_timeout_message() -> None:
+    text = message(run_test(Async, "test_never_fires"))
+    assert "still running at 0.05 secs" in text
+    assert "TimeoutError" in text
+
+
+def test_generator_without_inline_callbacks_is_explained() -> None:
+    assert "decorate it with @inlineCallbacks" in message(run_test(Async, "test_plain_generator"))
+
+
+def test_dirty_reactor_is_reported_and_cleaned() -> None:
+    text = message(run_test(Async, "test_leaves_delayed_call"))
+    assert DirtyReactorAggregateError.__name__ in text
+    assert "DelayedCalls:" in text
+    assert _runtime.get_reactor().getDelayedCalls() == []
+    assert outcome(run_test(Async, "test_returns_deferred")) == "success"
+
+
+def test_leftover_reader_is_reported_and_removed() -> None:
+    text = message(run_test(Async, "test_leaves_reader"))
+    assert "Selectables:" in text
+    assert _runtime.get_reactor().getReaders() == []
+
+
+def test_deferred_cleanups_and_set_up_are_waited_for() -> None:
+    order: list[str] = []
+
+    class Cleanups(TestCase):
+        def setUp(self) -> defer.Deferred[None]:
+            from bridge import reactor
+
+            return task.deferLater(reactor, 0.01, order.append, "setUp")
+
+        def tearDown(self) -> defer.Deferred[None]:
+            from bridge import reactor
+
+            return task.deferLater(reactor, 0.01, order.append, "tearDown")
+
+        def test_it(self) -> None:
+            from bridge import reactor
+
+            order.append("test")
+            self.addCleanup(lambda: task.deferLater(reactor, 0.01, order.append, "cleanup 1"))
+            self.addCleanup(lambda: task.deferLater(reactor, 0.01, order.append, "cleanup 2"))
+
+    result = run_test(Cleanups, "test_it")
+    assert outcome(result) == "success", message(result)
+    assert order == ["setUp", "test", "tearDown", "cleanup 2", "cleanup 1"]
+
+
+# --- skip and todo -------------------------------------------------------------------------------
+
+
+class SkipTodo(SynchronousTestCase):
+    __test__ = False  # run by the tests below, not collected by pytest
+
+    def test_skipped_method(self) -> None:
+        raise AssertionError("must not run")
+
+    test_skipped_method.skip = "not today"  # type: ignore[attr-defined]
+
+    def test_todo_fails(self) -> None:
+        raise ValueError("known bug")
+
+    test_todo_fails.todo = "bug 123"  # type: ignore[attr-defined]
+
+    def test_todo_passes(self) -> None:
+        pass
+
+    test_todo_passes.todo = "bug 124"  # type: ignore[attr-defined]
+
+    def test_skip_test_exception(self) -> None:
+        self.skipTest("runtime reason")
+
+
+class SkippedClass(SynchronousTestCase):
+    __test__ = False  # run by the tests below, not collected by pytest
+
+    skip = "whole class"
+
+    def test_anything(self) -> None:
+        raise AssertionError("must not run")
+
+
+@pytest.mark.parametrize(
+    ("case", "name", "expected"),
+    [
+        (SkipTodo, "test_skipped_method", "skipped"),
+        (SkipTodo, "test_todo_fails", "expected-failure"),
+        (SkipTodo, "test_todo_passes", "unexpected-success"),
+        (SkipTodo, "test_skip_test_exception", "skipped"),
+        (SkippedClass, "test_anything", "skipped"),
+    ],
+)
+def test_skip_and_todo(case: type[unittest.TestCase], name: str, expected: str) -> None:
+    result = run_test(case, name)
+    assert outcome(result) == expected, message(result)
+
+
+def test_skip_reason_is_kept() -> None:
+    result = run_test(SkippedClass, "test_anything")
+    assert result.skipped[0][1] == "whole class"
+
+
+def test_module_level_skip() -> None:
+    module = types.ModuleType("fake_trial_module")
+    module.skip = "module says no"  # type: ignore[attr-defined]
+    sys.modules[module.__name__] = module
+    try:
+        case = type("InModule", (SynchronousTestCase,), {"test_x": lambda self: None})
+        case.__module__ = module.__name__
+        result = run_test(case, "test_x")
+    finally:
+        del sys.modules[module.__name__]
+    assert result.skipped[0][1] == "module says no"
+
+
+def test_make_todo() -> None:
+    assert makeTodo("why").reason == "why"
+    todo = makeTodo((ValueError, "why"))
+    assert todo.errors == (ValueError,)
+    assert todo.expected(Failure(ValueError()))
+    assert not todo.expected(Failure(KeyError()))
+    assert makeTodo(todo) is todo
+    assert isinstance(todo, Todo)
+    with pytest.raises(TypeError, match="todo must be"):
+        makeTodo(3)
+
+
+# --- logged errors, warnings, patch, mktemp ------------------------------------------------------
+
+
+class Logging(SynchronousTestCase):
+    __test__ = False  # run by the tests below, not collected by pytest
+
+    def test_logs_error(self) -> None:
+        log.err(ValueError("logged"), "while testing")
+
+    def test_flushes_error(self) -> None:
+        log.err(ValueError("logged"), "while testing")
+        log.err(KeyError("other"), "while testing")
+        flushed = self.flushLoggedErrors(ValueError)
+        self.assertEqual([f.type for f in flushed], [ValueError])
+        self.assertEqual(len(self.flushLoggedErrors()), 1)
+
+    def test_unhandled_deferred_failure(self) -> None:
+        defer.fail(ZeroDivisionError("nobody handled me"))
+
+    def test_flush_warnings(self) -> None:
+        warnings.warn("soon gone", DeprecationWarning, stacklevel=1)
+        flushed = self.flushWarnings([Logging.test_flush_warnings])
+        self.assertEqual(len(flushed), 1)
+        self.assertEqual(flushed[0]["message"], "soon gone")
+        self.assertIdentical(flushed[0]["category"], DeprecationWarning)
+        self.assertEqual(self.flushWarnings(), [])
+
+    def test_returns_unfired_deferred(self) -> defer.Deferred[None]:
+        return defer.Deferred()
+
+    async def test_coroutine_in_sync_case(self) -> None:
+        pass
+
+
+def test_logged_error_fails_the_test() -> None:
+    result = run_test(Logging, "test_logs_error")
+    assert outcome(result) == "failure"
+    assert "1 error(s) logged during" in message(result)
+    assert "ValueError: logged" in message(result)
+
+
+def test_flushed_errors_do_not_fail_the_test() -> None:
+    result = run_test(Logging, "test_flushes_error")
+    assert outcome(result) == "success", message(result)
+
+
+def test_unhandled_deferred_failure_fails_the_test() -> None:
+    result = run_test(Logging, "test_unhandled_deferred_failure")
+    assert outcome(result) == "failure"
+    assert "ZeroDivisionError: nobody handled me" in message(result)
+
+
+def test_flush_warnings() -> None:
+    with warnings.catch_warnings(record=True) as outer:
+        warnings.simplefilter("always")
+        result = run_test(Logging, "test_flush_warnings")
+    assert outcome(result) == "success", message(result)
+    assert [str(w.message) for w in outer] == []
+
+
+def test_unflushed_warnings_reach_the_outer_handler() -> None:
+    class Warns(SynchronousTestCase):
+        def test_it(self) -> None:
+            warnings.warn("left over", UserWarning, stacklevel=1)
+
+    with warnings.catch_warnings(record=True) as outer:
+        warnings.simplefilter("always")
+        result = run_test(Warns, "test_it")
+    assert outcome(result) == "success"
+    assert [str(w.message) for w in outer] == ["left over"]
+
+
+@pytest.mark.parametrize("name", ["test_returns_unfired_deferred", "test_coroutine_in_sync_case"])
+def test_synchronous_case_refuses_asynchronous_tests(name: str) -> None:
+    result = run_test(Logging, name)
+    assert outcome(result) == "error"
+    assert "use bridge.trial.TestCase" in message(result)
+
+
+def test_patch_and_mktemp() -> None:
+    target = types.SimpleNamespace(value=1)
+    paths: list[str] = []
+
+    class Patching(SynchronousTestCase):
+        def test_it(self) -> None:
+            self.patch(target, "value", 2)
+            self.patch(target, "added", 3)
+            self.assertEqual(target.value, 2)
+            first, second = self.mktemp(), self.mktemp()
+            self.assertNotEqual(first, second)
+            self.assertTrue(os.path.isdir(os.path.dirname(first)))
+            self.assertFalse(os.path.exists(first))
+            paths.extend([first, second])
+
+    result = run_test(Patching, "test_it")
+    assert outcome(result) == "success", message(result)
+    assert target.value == 1
+    assert not hasattr(target, "added")
+    assert "Patching" in paths[0]
+
+
+def test_patch_restore_early() -> None:
+    target = types.SimpleNamespace(value=1)
+
+    class Patching(SynchronousTestCase):
+        def test_it(self) -> None:
+            patch = self.patch(target, "value", 2)
+            patch.restore()
+            self.assertEqual(target.value, 1)
+
+    assert outcome(run_test(Patching, "test_it")) == "success"
+    assert target.value == 1
+
+
+# --- under pytest ---------------------------------------------------------------------------------
+
+pytest_plugins = ["pytester"]
+
+PYTEST_MODULE = """
+from bridge import defer, task
+from bridge.trial import SynchronousTestCase, TestCase
+
+
+class Sync(SynchronousTestCase):
+    def test_ok(self):
+        self.assertEqual(self.successResultOf(defer.succeed(1)), 1)
+
+    def test_fails(self):
+        self.assertEqual(1, 2)
+
+    def test_skip(self):
+        pass
+    test_skip.skip = "skipped reason"
+
+    def test_todo(self):
+        raise ValueError("known")
+    test_todo.todo = "known bug"
+
+
+class Async(TestCase):
+    def test_deferred(self):
+        from bridge import reactor
+        return task.deferLater(reactor, 0.01, lambda: None)
+
+    async def test_coroutine(self):
+        from bridge import reactor
+        self.assertEqual(await task.deferLater(reactor, 0.01, lambda: 3), 3)
+
+    def test_dirty(self):
+        from bridge import reactor
+        reactor.callLater(50, lambda: None)
+"""
+
+
+def test_pytest_collects_and_runs_trial_cases(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_trial_cases=PYTEST_MODULE)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-rfsx")
+    result.assert_outcomes(passed=3, failed=2, skipped=1, xfailed=1)
+    for pattern in ["*skipped reason*", "FAILED*test_dirty*Dirty*", "FAILED*test_fails*1 != 2"]:
+        result.stdout.fnmatch_lines([pattern])

@@ -24,13 +24,21 @@ from typing import TYPE_CHECKING, Any
 from zope.interface import alsoProvides
 
 from bridge import log
-from bridge.interfaces import ISSLTransport
+from bridge.failure import Failure
+from bridge.interfaces import IHandshakeListener, ISSLTransport
 from bridge.ssl import Certificate, _tls_context_for
 
 if TYPE_CHECKING:
     from bridge._reactor import AsyncioReactor
 
-__all__ = ["connect_ssl", "listen_ssl", "negotiated_protocol", "peer_certificate", "start_tls"]
+__all__ = [
+    "connect_ssl",
+    "listen_ssl",
+    "negotiated_protocol",
+    "peer_certificate",
+    "start_tls",
+    "tls_connection_made",
+]
 
 
 def listen_ssl(
@@ -83,6 +91,27 @@ def connect_ssl(
         ssl_context=context,
         server_hostname=hostname if hostname is not None else host,
     )
+
+
+def tls_connection_made(transport: Any) -> None:
+    """Mark *transport*, whose TLS handshake asyncio has completed, as a TLS transport.
+
+    The TCP code calls this for each ``listenSSL``/``connectSSL`` connection before
+    ``makeConnection``; a protocol providing ``IHandshakeListener`` then gets
+    ``handshakeCompleted()`` just after ``connectionMade()``, as in Twisted.
+    """
+    alsoProvides(transport, ISSLTransport)
+    transport._reactor._loop.call_soon(_handshake_completed, transport)
+
+
+def _handshake_completed(transport: Any) -> None:
+    proto = transport.protocol
+    if transport.disconnected or not IHandshakeListener.providedBy(proto):
+        return
+    try:
+        proto.handshakeCompleted()
+    except Exception:
+        transport._protocol_failed(Failure(), "handshakeCompleted")
 
 
 def peer_certificate(transport: Any) -> Certificate | None:
@@ -226,3 +255,4 @@ async def _upgrade(
         return
     transport._transport = tls
     buffer.replay(tls)
+    _handshake_completed(transport)

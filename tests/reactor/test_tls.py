@@ -18,13 +18,14 @@ from typing import Any
 
 import pytest
 import trustme
+from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 from bridge import error, protocol
 from bridge import ssl as bssl
 from bridge.defer import Deferred
 from bridge.failure import Failure
-from bridge.interfaces import ISSLTransport, ITLSTransport
+from bridge.interfaces import IHandshakeListener, ISSLTransport, ITLSTransport
 
 # -- certificates ----------------------------------------------------------------------------
 
@@ -494,6 +495,53 @@ def test_start_tls_with_normal_false_swaps_sides(
     assert server.transport.getPeerCertificate().getSubject().CN == b"bridge tls server"
     proto.transport.loseConnection()
     run_until(proto.lost)
+    run_until(port.stopListening())
+
+
+@implementer(IHandshakeListener)
+class HandshakeRecorder(Recorder):
+    """Record the order of connectionMade and handshakeCompleted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[str] = []
+        self.peer: Any = None
+        self.handshake: Deferred[None] = Deferred()
+
+    def connectionMade(self) -> None:
+        self.events.append("made")
+        super().connectionMade()
+
+    def handshakeCompleted(self) -> None:
+        self.events.append("handshake")
+        self.peer = self.transport.getPeerCertificate()
+        self.handshake.callback(None)
+
+
+def test_start_tls_tells_handshake_listeners(
+    reactor: Any, run_until: Any, ca: trustme.CA, server_cert: trustme.LeafCert
+) -> None:
+    class Server(HandshakeRecorder):
+        def connectionMade(self) -> None:
+            super().connectionMade()
+            self.transport.startTLS(_private(server_cert).options())
+
+    class ClientSide(HandshakeRecorder):
+        def connectionMade(self) -> None:
+            super().connectionMade()
+            self.transport.startTLS(_client_options(ca))
+
+    servers = Servers(Server)
+    port = reactor.listenTCP(0, servers, interface="127.0.0.1")
+    proto = ClientSide()
+    reactor.connectTCP("127.0.0.1", port.getHost().port, Client(proto))
+    run_until(proto.handshake)
+    assert proto.events == ["made", "handshake"]
+    assert proto.peer.getSubject().CN == b"bridge tls server"
+    server = run_until(servers.first)
+    run_until(server.handshake)
+    proto.transport.loseConnection()
+    run_until(server.lost)
     run_until(port.stopListening())
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from bridge import error, log
 from bridge._reactor._errors import connect_error
+from bridge._reactor._registry import registry
 from bridge._reactor._transport import StreamAdapter, StreamTransport
 from bridge.failure import Failure
 
@@ -50,7 +51,7 @@ class StreamPort:
         self._ssl_context = ssl_context
         self._sock: socket.socket | None = None
         self._server: asyncio.AbstractServer | None = None
-        self._stopped_waiters: list[Any] = []
+        self._registry = registry(reactor)
         self.connected = False
         self.disconnecting = False
 
@@ -87,6 +88,7 @@ class StreamPort:
         self.disconnecting = False
         log.msg(f"{type(self.factory).__name__} starting on {self._address_text()}")
         self.factory.doStart()
+        self._registry.ports.add(self)
         self._reactor._loop.create_task(self._serve(sock))
 
     async def _serve(self, sock: socket.socket) -> None:
@@ -117,8 +119,16 @@ class StreamPort:
             return _fired_deferred()
         from bridge.defer import Deferred
 
+        self._close()
+        d: Deferred[None] = Deferred()
+        # Let the loop finish closing the handle (uvloop closes it on its next iteration).
+        self._reactor._loop.call_soon(self._reactor._loop.call_soon, self._stopped, d)
+        return d
+
+    def _close(self) -> None:
         self.connected = False
         self.disconnecting = True
+        self._registry.ports.discard(self)
         server, self._server = self._server, None
         sock, self._sock = self._sock, None
         if server is not None:
@@ -126,10 +136,14 @@ class StreamPort:
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.close()
-        d: Deferred[None] = Deferred()
-        # Let the loop finish closing the handle (uvloop closes it on its next iteration).
-        self._reactor._loop.call_soon(self._reactor._loop.call_soon, self._stopped, d)
-        return d
+
+    def _stop_now(self) -> None:
+        """Stop listening at once (reactor shutdown): no Deferred, no waiting."""
+        if self.connected:
+            from bridge.defer import Deferred
+
+            self._close()
+            self._stopped(Deferred())
 
     loseConnection = stopListening
 
@@ -172,11 +186,12 @@ def _mark_tls(transport: StreamTransport) -> None:
 class _Attempt:
     """One connection attempt of a connector; stale attempts are refused by identity."""
 
-    __slots__ = ("_reactor", "connector")
+    __slots__ = ("_reactor", "_registry", "connector")
 
     def __init__(self, connector: StreamConnector) -> None:
         self.connector = connector
         self._reactor = connector._reactor
+        self._registry = connector._registry
 
     def _make_transport(self, adapter: StreamAdapter, aio: asyncio.Transport) -> StreamTransport:
         c = self.connector
@@ -224,6 +239,7 @@ class StreamConnector:
         self._attempt: _Attempt | None = None
         self._task: asyncio.Task[None] | None = None
         self._timeout_handle: asyncio.TimerHandle | None = None
+        self._registry = registry(reactor)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} instance at 0x{id(self):x} {self.state}>"
@@ -249,6 +265,7 @@ class StreamConnector:
             self.factory.doStart()
             self.factoryStarted = True
         loop = self._reactor._loop
+        self._registry.connectors.add(self)
         attempt = self._attempt = _Attempt(self)
         self._task = loop.create_task(self._run(attempt))
         if self.timeout is not None:
@@ -294,7 +311,12 @@ class StreamConnector:
             self._timeout_handle.cancel()
             self._timeout_handle = None
 
+    def _shutdown(self) -> None:
+        if self.state == "connecting":
+            self._failed(error.ConnectError(string="the reactor shut down"))
+
     def _failed(self, exc: Exception) -> None:
+        self._registry.connectors.discard(self)
         self._cancel_timeout()
         task, self._task = self._task, None
         if task is not None and not task.done():
@@ -317,6 +339,7 @@ class StreamConnector:
             self.factory.doStop()
 
     def _connected(self, adapter: StreamAdapter, aio: asyncio.Transport) -> StreamTransport:
+        self._registry.connectors.discard(self)
         self._cancel_timeout()
         self._task = None
         self.state = "connected"

@@ -25,6 +25,7 @@ from zope.interface import implementer
 
 from bridge import error, log
 from bridge._reactor._errors import lost_reason
+from bridge._reactor._registry import NetRegistry
 from bridge.address import IPv4Address, IPv6Address, UNIXAddress
 from bridge.failure import Failure
 from bridge.interfaces import (
@@ -47,6 +48,7 @@ class StreamOwner(Protocol):
     """What a :class:`StreamAdapter` needs from the port or connector that created it."""
 
     _reactor: Any
+    _registry: NetRegistry
 
     def _make_transport(self, adapter: StreamAdapter, aio: asyncio.Transport) -> StreamTransport:
         """Wrap the asyncio transport of a new connection."""
@@ -176,6 +178,8 @@ class StreamTransport:
         self.producer: Any = None
         self.streamingProducer = False
         self.producerPaused = False
+        self._registry = adapter._owner._registry
+        self._registry.transports.add(self)
 
     def __repr__(self) -> str:
         state = "disconnected" if self.disconnected else "connected"
@@ -305,7 +309,22 @@ class StreamTransport:
             self.disconnecting = True
             self._transport.abort()
 
+    def _shutdown(self) -> None:
+        """Drop the connection now, as the reactor shuts down: ``ConnectionLost``."""
+        adapter = self._adapter
+        if self.disconnected or adapter._t is not self:
+            return
+        adapter._t = None
+        if self._failure is None:
+            self._failure = Failure(error.ConnectionLost("the reactor shut down"))
+        try:
+            self._transport.abort()
+        except Exception:
+            log.err(None, f"Error aborting {self!r} at reactor shutdown")
+        self._connection_lost(None)
+
     def _connection_lost(self, exc: Exception | None) -> None:
+        self._registry.transports.discard(self)
         if self._failure is not None:
             reason = self._failure
         elif self._aborted:

@@ -20,6 +20,7 @@ from zope.interface import implementer
 
 from bridge import error, log
 from bridge._reactor._errors import cannot_listen
+from bridge._reactor._registry import registry
 from bridge._reactor.tcp import _is_ipv4_literal, is_ipv6_literal
 from bridge.address import IPv4Address, IPv6Address
 from bridge.failure import Failure
@@ -112,6 +113,8 @@ class Port:
         else:
             self._host = IPv4Address("UDP", name[0], name[1])
         self.connected = True
+        self._registry = registry(self._reactor)
+        self._registry.ports.add(self)
         self._reactor._loop.create_task(self._serve(sock))
         self.protocol.makeConnection(self)
 
@@ -262,8 +265,15 @@ class Port:
 
         if not self.connected:
             return succeed(None)
+        self._close()
+        d: Deferred[None] = Deferred()
+        self._reactor._loop.call_soon(self._stopped, d)
+        return d
+
+    def _close(self) -> None:
         self.connected = False
         self.disconnecting = True
+        self._registry.ports.discard(self)
         transport, self._transport = self._transport, None
         sock, self._sock = self._sock, None
         if transport is not None:
@@ -271,9 +281,14 @@ class Port:
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.close()
-        d: Deferred[None] = Deferred()
-        self._reactor._loop.call_soon(self._stopped, d)
-        return d
+
+    def _stop_now(self) -> None:
+        """Stop at once (reactor shutdown): the protocol's ``doStop`` runs now."""
+        if self.connected:
+            from bridge.defer import Deferred
+
+            self._close()
+            self._stopped(Deferred())
 
     loseConnection = stopListening
 

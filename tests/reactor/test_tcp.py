@@ -822,3 +822,41 @@ def test_connector_is_the_class_returned(reactor: Any) -> None:
     connector = reactor.connectTCP("127.0.0.1", 9, client)
     assert isinstance(connector, Connector)
     connector.stopConnecting()
+
+
+def test_reactor_shutdown_disconnects_everything(reactor: Any) -> None:
+    events: list[str] = []
+
+    class F(protocol.ServerFactory):
+        noisy = False
+
+        def buildProtocol(self, addr: object) -> protocol.Protocol:
+            return server
+
+        def stopFactory(self) -> None:
+            events.append("server factory stopped")
+
+    server = Recorder()
+    port = _listen(reactor, F())
+    client = RecordingClientFactory()
+    reactor.connectTCP("127.0.0.1", port.getHost().port, client)
+    pending = RecordingClientFactory()
+
+    def connected(_: object) -> None:
+        # An attempt still in progress at shutdown fails.
+        reactor._loop.sock_connect = _hang
+        reactor.connectTCP("127.0.0.1", 9, pending)
+        reactor.callLater(0.01, reactor.stop)
+
+    async def _hang(sock: Any, address: Any) -> None:
+        await asyncio.sleep(3600)
+
+    client.proto.made.addCallback(connected)
+    reactor.callLater(5, reactor.stop)  # safety net
+    reactor.run()
+    assert server.reason is not None and server.reason.check(error.ConnectionLost)
+    assert client.proto.reason is not None and client.proto.reason.check(error.ConnectionLost)
+    assert client.lost.called
+    assert pending.failed.called
+    assert events == ["server factory stopped"]
+    assert not port.connected

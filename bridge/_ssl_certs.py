@@ -125,6 +125,11 @@ _LONG_NAMES = frozenset(
 )
 
 
+# Human labels for inspect(): the attribute name split at capitals, words capitalised.
+_LABELS = {name: re.sub("([A-Z])", r" \1", name).title() for name in _LONG_NAMES}
+_LABEL_WIDTH = max(len(label) for label in _LABELS.values()) + 2
+
+
 def _long_name(attr: str) -> str:
     name = _SHORT_NAMES.get(attr, attr)
     if name not in _LONG_NAMES:
@@ -160,10 +165,9 @@ class DistinguishedName(dict[str, bytes]):
         self[_long_name(attr)] = value
 
     def inspect(self) -> str:
-        """Return a multi-line, human-readable rendering of the name."""
-        width = max((len(k) for k in self), default=0)
+        """Return a multi-line, human-readable rendering of the name, laid out as Twisted does."""
         return "\n".join(
-            f"{key.rjust(width)}: {value.decode('utf-8', 'replace')}"
+            f"{_LABELS[key].rjust(_LABEL_WIDTH)}: {value.decode('utf-8', 'replace')}"
             for key, value in sorted(self.items())
         )
 
@@ -234,6 +238,10 @@ class Certificate:
         """Return the subject's distinguished name."""
         return DistinguishedName(**self._fields.subject)
 
+    def getPublicKey(self) -> PublicKey:
+        """Return the certificate's public key."""
+        return PublicKey(self._fields.public_key)
+
     def getIssuer(self) -> DistinguishedName:
         """Return the issuer's distinguished name."""
         return DistinguishedName(**self._fields.issuer)
@@ -259,7 +267,8 @@ class Certificate:
                 "\nIssuer:",
                 self.getIssuer().inspect(),
                 f"\nSerial Number: {self.serialNumber()}",
-                f"Digest: {self.digest('sha256').decode('ascii')}",
+                f"Digest: {self.digest().decode('ascii')}",
+                self.getPublicKey().inspect(),
             ]
         )
 
@@ -281,6 +290,28 @@ class Certificate:
         subject = self._fields.subject
         name = subject.get("commonName") or subject.get("organizationalUnitName") or b""
         return f"<{type(self).__name__} Subject={name.decode('utf-8', 'replace')}>"
+
+
+class PublicKey:
+    """A public key, as the DER ``SubjectPublicKeyInfo`` of a certificate."""
+
+    def __init__(self, der: bytes) -> None:
+        self._der = der
+
+    def keyHash(self) -> str:
+        """Return an MD5 hex digest of the key, equal for certificates sharing a key."""
+        return hashlib.md5(self._der, usedforsecurity=False).hexdigest()
+
+    def matches(self, otherKey: PublicKey) -> bool:
+        """Return whether *otherKey* is the same public key."""
+        return self._der == otherKey._der
+
+    def inspect(self) -> str:
+        """Return a one-line summary of the key."""
+        return f"Public Key with Hash: {self.keyHash()}"
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.keyHash()}>"
 
 
 class KeyPair:

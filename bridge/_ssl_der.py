@@ -47,6 +47,7 @@ class CertificateFields:
     serial: int
     issuer: dict[str, bytes]
     subject: dict[str, bytes]
+    public_key: bytes  # the DER SubjectPublicKeyInfo
 
 
 def _read(data: bytes, offset: int, limit: int) -> _TLV:
@@ -120,12 +121,21 @@ def parse_certificate(der: bytes) -> CertificateFields:
     fields = _children(der, parts[0])
     if fields and fields[0].tag == _CONTEXT_0:  # explicit version
         fields = fields[1:]
-    if len(fields) < 5 or fields[0].tag != _INTEGER:
+    if len(fields) < 6 or fields[0].tag != _INTEGER:
         raise DERError("not a DER-encoded certificate (bad tbsCertificate)")
     serial = int.from_bytes(der[fields[0].start : fields[0].end], "big", signed=True)
-    if fields[2].tag != _SEQUENCE or fields[4].tag != _SEQUENCE:
-        raise DERError("not a DER-encoded certificate (bad issuer or subject)")
-    return CertificateFields(serial, _name(der, fields[2]), _name(der, fields[4]))
+    if any(fields[i].tag != _SEQUENCE for i in (2, 4, 5)):
+        raise DERError("not a DER-encoded certificate (bad issuer, subject or public key)")
+    spki = _read(der, _header_start(der, fields[5]), fields[5].end)
+    public_key = der[_header_start(der, fields[5]) : spki.end]
+    return CertificateFields(serial, _name(der, fields[2]), _name(der, fields[4]), public_key)
+
+
+def _header_start(der: bytes, item: _TLV) -> int:
+    """Return the offset of *item*'s tag byte (its value starts after tag and length)."""
+    length = item.end - item.start
+    header = 2 if length < 0x80 else 2 + (length.bit_length() + 7) // 8
+    return item.start - header
 
 
 def private_key_label(der: bytes) -> str:

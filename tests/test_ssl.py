@@ -9,6 +9,7 @@ from __future__ import annotations
 import pickle
 import ssl
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
@@ -115,7 +116,7 @@ def test_distinguished_name_attributes() -> None:
     dn = bssl.DN(CN="example.com", organizationName=b"Org")
     assert dn.commonName == b"example.com"
     assert dn["organizationName"] == b"Org"
-    assert "commonName: example.com" in dn.inspect()
+    assert "Common Name: example.com" in dn.inspect()
     with pytest.raises(AttributeError):
         _ = dn.localityName
     with pytest.raises(AttributeError, match="not a distinguished-name attribute"):
@@ -685,3 +686,43 @@ def test_parse_ssl_client_empty_ca_dir_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match=r"holds no \*\.pem CA certificate"):
         parse_ssl_client(None, "h", "1", caCertsDir=str(tmp_path))
+
+
+# -- differential: the same PEM through real Twisted (pyOpenSSL) and bridge.ssl ---------------
+
+
+def _twisted_ssl() -> Any:
+    return pytest.importorskip("twisted.internet.ssl", reason="Twisted TLS needs pyOpenSSL")
+
+
+@pytest.mark.filterwarnings("ignore:X509.get_:DeprecationWarning")  # inside Twisted
+def test_certificate_fields_match_twisted(server_cert: trustme.LeafCert) -> None:
+    tssl = _twisted_ssl()
+    pem = server_cert.private_key_and_cert_chain_pem.bytes()
+    theirs, ours = tssl.PrivateCertificate.loadPEM(pem), bssl.PrivateCertificate.loadPEM(pem)
+    assert ours.digest() == theirs.digest()
+    assert ours.digest("sha256") == theirs.digest("sha256")
+    assert ours.serialNumber() == theirs.serialNumber()
+    assert dict(ours.getSubject()) == dict(theirs.getSubject())
+    assert dict(ours.getIssuer()) == dict(theirs.getIssuer())
+    assert ours.getSubject().inspect() == theirs.getSubject().inspect()
+    assert bssl.Certificate.dumpPEM(ours) == tssl.Certificate.dumpPEM(theirs)
+    assert ours.dump() == theirs.dump()
+    # Twisted's inspect() of a Certificate (not the private one) has the same lines.
+    plain = server_cert.cert_chain_pems[0].bytes()
+    assert bssl.Certificate.loadPEM(plain).inspect() == tssl.Certificate.loadPEM(plain).inspect()
+
+
+@pytest.mark.filterwarnings("ignore:X509.get_:DeprecationWarning")  # inside Twisted
+def test_distinguished_name_inspect_matches_twisted() -> None:
+    tssl = _twisted_ssl()
+    fields = {
+        "commonName": b"a",
+        "emailAddress": b"e",
+        "countryName": b"c",
+        "localityName": b"l",
+        "stateOrProvinceName": b"s",
+        "organizationName": b"o",
+        "organizationalUnitName": b"u",
+    }
+    assert bssl.DN(**fields).inspect() == tssl.DN(**fields).inspect()

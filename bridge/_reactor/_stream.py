@@ -176,11 +176,10 @@ class StreamPort:
 
 
 def _mark_tls(transport: StreamTransport) -> None:
-    from zope.interface import alsoProvides
+    # TLS owns what a TLS connection provides (ISSLTransport, handshakeCompleted scheduling).
+    from bridge._reactor.ssl import tls_connection_made
 
-    from bridge.interfaces import ISSLTransport
-
-    alsoProvides(transport, ISSLTransport)
+    tls_connection_made(transport)
 
 
 class _Attempt:

@@ -860,3 +860,53 @@ def test_reactor_shutdown_disconnects_everything(reactor: Any) -> None:
     assert pending.failed.called
     assert events == ["server factory stopped"]
     assert not port.connected
+
+
+def test_oversized_frame_closes_connection(reactor: Any, run_until: Any) -> None:
+    from bridge import basic
+
+    lost: Deferred[Reason] = Deferred()
+    exceeded: list[int] = []
+
+    class Small(basic.Int32StringReceiver):
+        MAX_LENGTH = 1000
+
+        def stringReceived(self, string: bytes) -> None:
+            self.sendString(string)
+
+        def lengthLimitExceeded(self, length: int) -> None:
+            exceeded.append(length)
+            super().lengthLimitExceeded(length)
+
+        def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
+            lost.callback(Reason(reason))
+
+    factory = protocol.Factory.forProtocol(Small)
+    factory.noisy = False
+    port = _listen(reactor, factory)
+    client = RecordingClientFactory()
+    reactor.connectTCP("127.0.0.1", port.getHost().port, client)
+    proto = run_until(client.proto.made)
+    proto.transport.write(b"\x00\x00\x00\x02ok")
+    proto.transport.write((10**6).to_bytes(4, "big") + b"x" * 5000)
+    run_until(lost)
+    run_until(client.proto.lost)
+    assert exceeded == [10**6]
+    assert bytes(client.proto.data) == b"\x00\x00\x00\x02ok"
+    run_until(port.stopListening())
+
+
+def test_client_creator(reactor: Any, run_until: Any) -> None:
+    port = _listen(reactor, _echo_factory())
+    creator = protocol.ClientCreator(reactor, Recorder)
+    proto = run_until(creator.connectTCP("127.0.0.1", port.getHost().port))
+    assert isinstance(proto, Recorder)
+    assert proto.made.called
+    proto.transport.loseConnection()
+    run_until(proto.lost)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        free = s.getsockname()[1]
+    with pytest.raises(error.ConnectionRefusedError):
+        run_until(creator.connectTCP("127.0.0.1", free))
+    run_until(port.stopListening())

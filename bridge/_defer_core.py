@@ -11,20 +11,22 @@ Design notes (why the code looks the way it does):
   recursion limit.
 * A failure left at the end of a chain is watched by a tiny ``_Unhandled`` object whose
   ``__del__`` reports it; healthy Deferreds never allocate one.
-* ``await d`` yields a small ``_Waiter`` that speaks the subset of the Future protocol an
-  asyncio Task needs (``_asyncio_future_blocking``, ``get_loop``, ``add_done_callback``,
-  ``result``, ``cancel``), so awaiting costs no Future; a Deferred that already has its
-  result is awaited without yielding at all.
+* ``await d`` on a Deferred that already has its result returns it without yielding (no
+  loop turn). Otherwise, inside an asyncio Task it waits on a plain ``loop.create_future()``
+  the Deferred's chain resolves: the C Task handles a native Future on its fast path, which
+  measured faster than yielding a Python object that mimics the Future protocol (the
+  ``_asyncio_future_blocking`` duck-typing route). Without a running loop it yields the
+  Deferred itself to ``ensureDeferred``'s trampoline, as Twisted does.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 import traceback
 import types
 from asyncio import events as _events
 from collections.abc import Callable, Generator
-from contextvars import Context
 from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, TypeVar, cast
 
 from bridge import log as _log
@@ -49,6 +51,7 @@ R = TypeVar("R")
 P = ParamSpec("P")
 
 _get_running_loop = _events._get_running_loop
+_CoroutineType = types.CoroutineType
 
 
 class AlreadyCalledError(Exception):
@@ -223,7 +226,7 @@ class Deferred(Generic[T]):
         self.callbacks.append((callback, args, kwargs or None, None, (), None))
         if self.called:
             self._run_callbacks()
-        return cast("Deferred[R]", self)
+        return self  # type: ignore[return-value]
 
     def addErrback(
         self,
@@ -242,7 +245,7 @@ class Deferred(Generic[T]):
         self.callbacks.append((None, (), None, errback, args, kwargs or None))
         if self.called:
             self._run_callbacks()
-        return cast("Deferred[T | R]", self)
+        return self  # type: ignore[return-value]
 
     def addBoth(
         self,
@@ -260,7 +263,7 @@ class Deferred(Generic[T]):
         self.callbacks.append((callback, args, kw, callback, args, kw))
         if self.called:
             self._run_callbacks()
-        return cast("Deferred[R]", self)
+        return self  # type: ignore[return-value]
 
     def chainDeferred(self, d: Deferred[T]) -> Deferred[None]:
         """Fire *d* with this Deferred's result (or failure) when it arrives.
@@ -326,7 +329,12 @@ class Deferred(Generic[T]):
         if self.called:
             self._already_called("callback")
             return
-        self._fire(result)
+        if Deferred.debug:
+            self._record_invoker()
+        self.called = True
+        self._canceller = None
+        self.result = result
+        self._run_callbacks()
 
     def errback(self, fail: Failure | BaseException | None = None) -> None:
         """Fire the chain with a failure.
@@ -355,11 +363,14 @@ class Deferred(Generic[T]):
             + (extra if extra else " (setDebugging(True) records where)")
         )
 
+    def _record_invoker(self) -> None:
+        if self._unhandled is None:
+            self._unhandled = _Unhandled(None)
+        self._unhandled.invoker = traceback.format_stack()[:-2]
+
     def _fire(self, result: Any) -> None:
         if Deferred.debug:
-            if self._unhandled is None:
-                self._unhandled = _Unhandled(None)
-            self._unhandled.invoker = traceback.format_stack()[:-3]
+            self._record_invoker()
         self.called = True
         self._canceller = None
         self.result = result
@@ -409,84 +420,101 @@ class Deferred(Generic[T]):
         if self._running:
             # Already running further up the stack: that loop will see new callbacks.
             return
-        chain: list[Deferred[Any]] = [self]
+        # Chaining is iterative: `below` holds the Deferreds whose chains resume after
+        # `current` finishes (Twisted's design), so nesting depth never grows the C stack.
+        current = self
+        below: list[Deferred[Any]] | None = None
         deferred_types = _DEFERRED_TYPES
-        while chain:
-            current = chain[-1]
+        while True:
             if current.paused:
                 return
             finished = True
-            current._chained_to = None
             cbs = current.callbacks
+            result = current.result
             i = 0
-            while i < len(cbs):
-                item = cbs[i]
+            # _running stays set while this Deferred's callbacks run, so a callback that
+            # adds callbacks to it does not start a nested loop: iterating the list (which
+            # sees appended items) picks them up.
+            current._running = True
+            for item in cbs:
                 i += 1
-                result = current.result
-                if type(result) is Failure or isinstance(result, Failure):
-                    fn, args, kw = item[3], item[4], item[5]
+                if isinstance(result, Failure):
+                    fn = item[3]
+                    if fn is None:
+                        continue
+                    args = item[4]
+                    kw = item[5]
                 else:
-                    fn, args, kw = item[0], item[1], item[2]
-                if fn is None:
-                    continue
+                    fn = item[0]
+                    if fn is None:
+                        continue
+                    args = item[1]
+                    kw = item[2]
                 if fn is _CONTINUE:
                     # The Deferred waiting on us resumes with our result; ours becomes None.
-                    chainee: Deferred[Any] = args
-                    chainee.result = result
-                    current.result = None
+                    args.result = result
+                    args._chained_to = None
+                    result = None
                     if current._unhandled is not None:
                         current._unhandled.failure = None
-                    chainee.paused -= 1
-                    chain.append(chainee)
+                    args.paused -= 1
                     finished = False
                     break
-                current._running = True
                 try:
-                    result = fn(result, *args) if kw is None else fn(result, *args, **kw)
+                    if kw is not None:
+                        result = fn(result, *args, **kw)
+                    elif args:
+                        result = fn(result, *args)
+                    else:
+                        result = fn(result)
                 except BaseException:
                     result = Failure()
-                finally:
-                    current._running = False
-                current.result = result
                 rtype = type(result)
                 if rtype in deferred_types:
-                    inner_result = getattr(result, "result", _NO_RESULT)
-                    if (
-                        inner_result is _NO_RESULT
-                        or type(inner_result) in deferred_types
-                        or result.paused
-                    ):
+                    if not result.called or result.paused or type(result.result) in deferred_types:
                         # Wait for the inner Deferred; it resumes us through _CONTINUE.
                         current.paused += 1
                         current._chained_to = result
                         result.callbacks.append(
                             (_CONTINUE, current, None, _CONTINUE, current, None)
                         )
+                        args = None
                         finished = False
                         break
                     # The inner Deferred already has its result: take it over.
-                    result.result = None
-                    if result._unhandled is not None:
-                        result._unhandled.failure = None
-                    current.result = inner_result
-                elif rtype is types.CoroutineType:
-                    current.result = _coroutine_misuse(fn, result)
+                    inner = result
+                    result = inner.result
+                    inner.result = None
+                    if inner._unhandled is not None:
+                        inner._unhandled.failure = None
+                elif rtype is _CoroutineType:
+                    result = _coroutine_misuse(fn, result)
+            current._running = False
+            current.result = result
             if i:
                 del cbs[:i]
             if finished:
-                result = current.result
-                if type(result) is Failure or isinstance(result, Failure):
+                if isinstance(result, Failure):
                     if current._unhandled is None:
                         current._unhandled = _Unhandled(result)
                     else:
                         current._unhandled.failure = result
                 elif current._unhandled is not None:
                     current._unhandled.failure = None
-                chain.pop()
+                if not below:
+                    return
+                current = below.pop()
+            elif args is not None:
+                # Continue with the Deferred that was waiting on this one.
+                if below is None:
+                    below = [current]
+                else:
+                    below.append(current)
+                current = args
 
     # -- asyncio interoperation -----------------------------------------------------------
 
-    def __await__(self) -> Generator[Any, None, T]:
+    def __await__(self) -> Generator[Any, Any, T]:
         if self.called and not self.paused and not self.callbacks:
             result = self.result
             rtype = type(result)
@@ -497,14 +525,51 @@ class Deferred(Generic[T]):
                     raise result.value.with_traceback(result.tb)
                 value: T = result
                 return value
-        waiter = _Waiter(self, _get_running_loop())
-        self.callbacks.append((waiter._wake, (), None, waiter._wake, (), None))
+        loop = _get_running_loop()
+        if loop is None:
+            # No loop: ensureDeferred's trampoline drives us, sends the result (or throws
+            # the failure) back in, and resumes synchronously when we fire, as in Twisted.
+            sent: T = yield self
+            return sent
+        # Inside a Task: wait on a plain asyncio Future, which the C Task handles on its
+        # fast path (measured faster than yielding a Python object with the Future protocol).
+        future = loop.create_future()
+        args = (future,)
+        entry = (_set_future, args, None, _set_future, args, None)
+        self.callbacks.append(entry)
         if self.called:
             self._run_callbacks()
-        if waiter._done is False:
-            yield waiter
-        value = waiter._take()
-        return value
+        if not future.done():
+            future._asyncio_future_blocking = True
+            try:
+                yield future
+            except asyncio.CancelledError:
+                if not future.cancelled():
+                    raise
+                return self._cancelled_while_awaited(entry)  # type: ignore[no-any-return]
+        result = future.result()
+        if isinstance(result, Failure):
+            raise result.value.with_traceback(result.tb)
+        return result  # type: ignore[no-any-return]
+
+    def _cancelled_while_awaited(self, entry: tuple[Any, ...]) -> Any:
+        """The awaiting Task was cancelled: cancel this Deferred and see what it says."""
+        error = sys.exc_info()[1]
+        if entry in self.callbacks:
+            self.callbacks.remove(entry)
+            self.cancel()
+        if self.called and not self.paused and not self.callbacks:
+            result = self.result
+            if type(result) not in _DEFERRED_TYPES:
+                self.result = None
+                if self._unhandled is not None:
+                    self._unhandled.failure = None
+                if isinstance(result, Failure):
+                    if result.check(CancelledError):
+                        raise error from result.value  # type: ignore[misc]
+                    raise result.value.with_traceback(result.tb)
+                return result
+        raise error  # type: ignore[misc]
 
     __iter__ = __await__
 
@@ -557,103 +622,12 @@ for _cls in (AlreadyCalledError, CancelledError, TimeoutError, Deferred):
     _cls.__module__ = "bridge.defer"
 
 
-class _Waiter:
-    """What ``await d`` yields to an asyncio Task: just enough of the Future protocol."""
-
-    __slots__ = (
-        "_asyncio_future_blocking",
-        "_callbacks",
-        "_cancel_requested",
-        "_deferred",
-        "_done",
-        "_loop",
-        "_value",
-    )
-
-    def __init__(self, deferred: Deferred[Any], loop: Any) -> None:
-        self._deferred = deferred
-        self._loop = loop
-        self._done = False
-        self._value: Any = None
-        self._callbacks: list[tuple[Callable[[Any], None], Context | None]] | None = None
-        self._cancel_requested = False
-        self._asyncio_future_blocking = True
-
-    def _wake(self, result: Any) -> None:
-        self._done = True
-        self._value = result
-        callbacks = self._callbacks
-        if callbacks:
-            self._callbacks = None
-            loop = self._loop
-            if loop is None:
-                # Driven by ensureDeferred's trampoline: resume synchronously, like Twisted.
-                for fn, _ in callbacks:
-                    fn(self)
-                return
-            for fn, context in callbacks:
-                loop.call_soon(fn, self, context=context)
-        # Returning None consumes the result, as Twisted's coroutine driver does.
-
-    def _take(self) -> Any:
-        value = self._value
-        self._value = None
-        if type(value) is Failure or isinstance(value, Failure):
-            if self._cancel_requested and value.check(CancelledError):
-                raise asyncio.CancelledError() from value.value
-            raise value.value.with_traceback(value.tb)
-        return value
-
-    # The Future protocol, as used by asyncio.Task.
-    def get_loop(self) -> Any:
-        return self._loop
-
-    def add_done_callback(
-        self, fn: Callable[[Any], None], *, context: Context | None = None
-    ) -> None:
-        if self._done:
-            self._loop.call_soon(fn, self, context=context)
-        elif self._callbacks is None:
-            self._callbacks = [(fn, context)]
-        else:
-            self._callbacks.append((fn, context))
-
-    def remove_done_callback(self, fn: Callable[[Any], None]) -> int:
-        if not self._callbacks:
-            return 0
-        before = len(self._callbacks)
-        self._callbacks = [(f, c) for f, c in self._callbacks if f != fn]
-        return before - len(self._callbacks)
-
-    def result(self) -> None:
-        # The awaiting coroutine reads the value itself from _take().
-        return None
-
-    def exception(self) -> None:
-        return None
-
-    def done(self) -> bool:
-        return self._done
-
-    def cancelled(self) -> bool:
-        return False
-
-    def cancel(self, msg: object = None) -> bool:
-        if self._done:
-            return False
-        self._cancel_requested = True
-        self._deferred.cancel()
-        return True
-
-    def __await__(self) -> Generator[Any, None, Any]:
-        if not self._done:
-            yield self
-        return self._take()
-
-    __iter__ = __await__
-
-    def __repr__(self) -> str:
-        return f"<bridge await of {self._deferred!r}>"
+def _set_future(result: Any, future: asyncio.Future[Any]) -> Any:
+    if future.done():
+        # The awaiting Task was cancelled meanwhile: leave the result in the Deferred.
+        return result
+    future.set_result(result)
+    return None
 
 
 def _coroutine_misuse(fn: Any, coro: types.CoroutineType[Any, Any, Any]) -> Failure:

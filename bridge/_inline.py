@@ -38,7 +38,6 @@ from bridge._defer_core import (
     _NO_RESULT,
     CancelledError,
     Deferred,
-    _Waiter,
 )
 from bridge.failure import Failure
 
@@ -177,11 +176,8 @@ class _CoroutineRun:
         else:
             pending = self.pending
             self.pending = None
-            if type(pending) is _Waiter:
-                # Driven like Twisted: the coroutine sees bridge's CancelledError.
-                pending._deferred.cancel()
-            else:
-                _cancel_awaitable(pending)
+            # Driven like Twisted, the coroutine sees bridge's CancelledError.
+            _cancel_awaitable(pending)
 
     def finish(self, result: Any, failure: Failure | None) -> None:
         d = self.deferred
@@ -194,30 +190,51 @@ class _CoroutineRun:
         else:
             d.callback(result)
 
-    def step(self, exc: BaseException | None, loop: asyncio.AbstractEventLoop | None) -> None:
-        """Run the coroutine until it has to wait; Twisted's trampoline plus a Task hand-off."""
+    def step(
+        self, value: Any, exc: BaseException | None, loop: asyncio.AbstractEventLoop | None
+    ) -> None:
+        """Run the coroutine until it has to wait; Twisted's trampoline plus a Task hand-off.
+
+        :param value: sent into the coroutine (a Failure is thrown into it instead).
+        :param exc: thrown into the coroutine, when not ``None``.
+        :param loop: the running loop; ``None`` drives Deferred awaits synchronously.
+        """
         coro = self.coro
         context = self.context
+        deferred_types = _DEFERRED_TYPES
         while True:
             try:
-                if exc is None:
-                    yielded = context.run(coro.send, None)
-                else:
+                if exc is not None:
                     yielded = context.run(coro.throw, exc)
                     exc = None
+                elif isinstance(value, Failure):
+                    yielded = context.run(coro.throw, value.value.with_traceback(value.tb))
+                else:
+                    yielded = context.run(coro.send, value)
             except StopIteration as stop:
                 self.finish(stop.value, None)
                 return
             except BaseException:
                 self.finish(None, Failure())
                 return
-            if type(yielded) is _Waiter and loop is None:
-                if yielded._done:
+            value = None
+            if type(yielded) in deferred_types:
+                # Deferred.__await__ yields the Deferred itself when no loop is running.
+                if yielded.called and not yielded.paused and not yielded.callbacks:
+                    value = yielded.result
+                    if type(value) not in deferred_types:
+                        yielded.result = None
+                        if yielded._unhandled is not None:
+                            yielded._unhandled.failure = None
+                        continue
+                self.pending = _NO_RESULT
+                yielded.addBoth(self._got_result)
+                if self.pending is not _NO_RESULT:
+                    value = self.pending
+                    self.pending = None
                     continue
                 # Resume synchronously when the Deferred fires, as Twisted does.
-                yielded._loop = None
                 self.pending = yielded
-                yielded._callbacks = [(self._resume, None)]
                 return
             if loop is None and yielded is not None:
                 get_loop = getattr(yielded, "get_loop", None)
@@ -241,10 +258,12 @@ class _CoroutineRun:
             self._hand_to_task(loop, yielded)
             return
 
-    def _resume(self, waiter: Any) -> None:
-        if self.pending is waiter:
+    def _got_result(self, result: Any) -> None:
+        if self.pending is _NO_RESULT:
+            self.pending = result  # fired while we attached: step() picks it up
+        else:
             self.pending = None
-        self.step(None, None)
+            self.step(result, None, None)
 
     def _hand_to_task(self, loop: asyncio.AbstractEventLoop, yielded: Any) -> None:
         runner = _run_in_task(self, _continue(self, yielded))
@@ -337,7 +356,7 @@ def from_coroutine(coro: Coroutine[Any, Any, T]) -> Deferred[T]:
     if loop is not None and _EAGER:
         return _eager_task(coro, loop, context)
     run = _CoroutineRun(coro, context)
-    run.step(None, loop)
+    run.step(None, None, loop)
     return run.deferred
 
 

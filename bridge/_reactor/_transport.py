@@ -178,6 +178,7 @@ class StreamTransport:
         self.producer: Any = None
         self.streamingProducer = False
         self.producerPaused = False
+        self._close_after_producer = False
         self._registry = adapter._owner._registry
         self._registry.transports.add(self)
 
@@ -241,10 +242,16 @@ class StreamTransport:
         """Close the connection once everything written so far has been sent.
 
         The protocol then gets ``connectionLost`` with :class:`~bridge.error.ConnectionDone`.
+        While a producer is registered, reading stops but the connection stays open (and
+        writable) until :meth:`unregisterProducer`, as ``ITransport`` documents.
         """
         if self.disconnecting or self.disconnected:
             return
         self.disconnecting = True
+        if self.producer is not None:
+            self._close_after_producer = True
+            self._transport.pause_reading()
+            return
         self._write_closed = True
         self._transport.close()
 
@@ -398,12 +405,16 @@ class StreamTransport:
             self._schedule_pull()
 
     def unregisterProducer(self) -> None:
-        """Forget the registered producer."""
+        """Forget the registered producer; finish a :meth:`loseConnection` that waited for it."""
         self.producer = None
         self.producerPaused = False
         if self._pull_handle is not None:
             self._pull_handle.cancel()
             self._pull_handle = None
+        if self._close_after_producer and not self.disconnected:
+            self._close_after_producer = False
+            self._write_closed = True
+            self._transport.close()
 
     def _schedule_pull(self) -> None:
         self._pull_handle = self._reactor._loop.call_soon(self._pull)
@@ -448,6 +459,16 @@ class StreamTransport:
     def getHandle(self) -> Any:
         """Return the socket-like object asyncio exposes (``get_extra_info('socket')``)."""
         return self._transport.get_extra_info("socket")
+
+    @property
+    def socket(self) -> Any:
+        """The connection's socket-like object, as ``getHandle()`` returns."""
+        return self.getHandle()
+
+    def fileno(self) -> int:
+        """Return the socket's file descriptor, or -1 once closed."""
+        sock = self.getHandle()
+        return -1 if sock is None else int(sock.fileno())
 
     def _set_sock_option(self, level: int, option: int, value: int) -> None:
         sock = self.getHandle()

@@ -910,3 +910,26 @@ def test_client_creator(reactor: Any, run_until: Any) -> None:
     with pytest.raises(error.ConnectionRefusedError):
         run_until(creator.connectTCP("127.0.0.1", free))
     run_until(port.stopListening())
+
+
+def test_lose_connection_waits_for_producer_to_unregister(reactor: Any, run_until: Any) -> None:
+    server = Recorder()
+    port = _listen(reactor, OneProtocolFactory(server))
+    client = RecordingClientFactory()
+    reactor.connectTCP("127.0.0.1", port.getHost().port, client)
+    proto = run_until(client.proto.made)
+    t = proto.transport
+    pusher = ChunkPusher(t, 0, 1)
+    t.registerProducer(pusher, True)
+    t.write(b"first;")
+    t.loseConnection()
+    assert t.disconnecting and not t.disconnected
+    run_until(asyncio.sleep(0.02))
+    assert not proto.lost.called
+    t.write(b"second;")  # still writable while the producer is registered
+    t.unregisterProducer()
+    run_until(server.lost)
+    assert bytes(server.data) == b"first;second;"
+    assert run_until(proto.lost).check(error.ConnectionDone)
+    assert t.fileno() == -1 or isinstance(t.fileno(), int)
+    run_until(port.stopListening())

@@ -93,7 +93,7 @@ CASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "uvloop_switch.py": (
         ("bridge.endpoints",),
-        ("on asyncio.", "TCP round trip: sent b'ping', got b'pong'"),
+        ("on asyncio.", "TCP round trip: sent b'ping', got b'ping'"),
     ),
 }
 

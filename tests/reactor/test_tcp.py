@@ -933,3 +933,44 @@ def test_lose_connection_waits_for_producer_to_unregister(reactor: Any, run_unti
     assert run_until(proto.lost).check(error.ConnectionDone)
     assert t.fileno() == -1 or isinstance(t.fileno(), int)
     run_until(port.stopListening())
+
+
+def test_file_sender_pull_producer_over_tcp(reactor: Any, run_until: Any) -> None:
+    import io
+
+    from bridge import basic
+
+    payload = os.urandom(3 * 1024 * 1024 + 17)
+    reader = SlowReader(len(payload))
+    port = _listen(reactor, OneProtocolFactory(reader))
+    client = RecordingClientFactory()
+    reactor.connectTCP("127.0.0.1", port.getHost().port, client)
+    proto = run_until(client.proto.made)
+    d = basic.FileSender().beginFileTransfer(io.BytesIO(payload), proto.transport)
+    run_until(d, timeout=30)
+    proto.transport.loseConnection()
+    run_until(reader.done, timeout=30)
+    assert reader.hash.digest() == hashlib.sha256(payload).digest()
+    run_until(proto.lost)
+    run_until(port.stopListening())
+
+
+def test_exception_in_connection_lost_is_logged(
+    reactor: Any, run_until: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Bad(Recorder):
+        def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
+            super().connectionLost(reason)
+            raise KeyError("boom in connectionLost")
+
+    server = Bad()
+    port = _listen(reactor, OneProtocolFactory(server))
+    client = RecordingClientFactory()
+    reactor.connectTCP("127.0.0.1", port.getHost().port, client)
+    run_until(server.made)
+    with caplog.at_level(logging.ERROR, logger="bridge"):
+        client.proto.transport.loseConnection()
+        run_until(server.lost)
+        run_until(asyncio.sleep(0.01))
+    assert "boom in connectionLost" in caplog.text
+    run_until(port.stopListening())

@@ -667,7 +667,8 @@ def serverFromString(reactor: Any, description: str) -> Any:
             opts["address"],
             backlog=_int(label, "backlog", opts.get("backlog", "50"), description),
             mode=_int(label, "mode", opts.get("mode", "666"), description, base=8),
-            wantPID=bool(_int(label, "lockfile", opts.get("lockfile", "0"), description)),
+            # As in Twisted, a string-built UNIX server takes a PID lock unless lockfile=0.
+            wantPID=bool(_int(label, "lockfile", opts.get("lockfile", "1"), description)),
         )
     if kind == "ssl":
         from bridge._endpoints_ssl import parse_ssl_server

@@ -605,6 +605,16 @@ class FileWrapper:
         """Return ``("file", "file")``: a file has no network address."""
         return ("file", "file")
 
+    def pauseProducing(self) -> None:
+        """Do nothing: a file is never read from."""
+
+    def resumeProducing(self) -> None:
+        """Do nothing: a file is never read from."""
+
+    def stopProducing(self) -> None:
+        """Close the file (``loseConnection``)."""
+        self.loseConnection()
+
     def handleException(self) -> None:
         """Log the exception being handled."""
         log.err(None, "Error in FileWrapper")

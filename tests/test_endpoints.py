@@ -272,7 +272,12 @@ def test_strings_end_to_end(reactor: Any, run_until: Any, sock_path: str) -> Non
             endpoints.UNIXServerEndpoint,
             {"_address": "/var/run/x.sock", "_mode": 0o660, "_wantPID": True},
         ),
-        ("unix:address=/a\\:b", endpoints.UNIXServerEndpoint, {"_address": "/a:b"}),
+        (
+            "unix:address=/a\\:b",
+            endpoints.UNIXServerEndpoint,
+            {"_address": "/a:b", "_wantPID": True, "_mode": 0o666},
+        ),
+        ("unix:/a:lockfile=0", endpoints.UNIXServerEndpoint, {"_wantPID": False}),
     ],
 )
 def test_server_from_string(description: str, klass: type, attrs: dict[str, Any]) -> None:
@@ -350,3 +355,45 @@ def test_wrapping_factory_reports_build_errors(reactor: Any, run_until: Any) -> 
     with pytest.raises(RuntimeError, match="cannot build"):
         run_until(d)
     run_until(port.stopListening())
+
+
+_SHARED_SERVER_STRINGS = [
+    "tcp:80",
+    "tcp:8080:interface=127.0.0.1:backlog=7",
+    r"tcp6:80:interface=\:\:1",
+    "tcp6:80",
+    "unix:/var/run/x.sock:mode=660:lockfile=1",
+    "unix:address=/a\\:b",
+    "unix:/a:lockfile=0:backlog=3",
+]
+_SHARED_CLIENT_STRINGS = [
+    "tcp:host=example.com:port=80",
+    "tcp:example.com:80:timeout=5:bindAddress=10.0.0.1",
+    "unix:path=/x.sock:timeout=2",
+    "unix:/x.sock:lockfile=1",
+]
+
+
+def _state(endpoint: object) -> tuple[str, dict[str, object]]:
+    attrs = {k: v for k, v in vars(endpoint).items() if k != "_reactor"}
+    return type(endpoint).__name__, attrs
+
+
+@pytest.mark.parametrize("description", _SHARED_SERVER_STRINGS)
+def test_server_strings_match_twisted(description: str) -> None:
+    twisted_endpoints = pytest.importorskip("twisted.internet.endpoints")
+    from twisted.internet.testing import MemoryReactor
+
+    theirs = twisted_endpoints.serverFromString(MemoryReactor(), description)
+    ours = endpoints.serverFromString(object(), description)
+    assert _state(ours) == _state(theirs)
+
+
+@pytest.mark.parametrize("description", _SHARED_CLIENT_STRINGS)
+def test_client_strings_match_twisted(description: str) -> None:
+    twisted_endpoints = pytest.importorskip("twisted.internet.endpoints")
+    from twisted.internet.testing import MemoryReactor
+
+    theirs = twisted_endpoints.clientFromString(MemoryReactor(), description)
+    ours = endpoints.clientFromString(object(), description)
+    assert _state(ours) == _state(theirs)

@@ -332,3 +332,28 @@ def test_file_wrapper_writes_and_closes() -> None:
     w.loseConnection()
     assert closed == [True]
     assert w.closed
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Factory", "ReconnectingClientFactory", "AbstractDatagramProtocol", "FileWrapper"],
+)
+def test_class_defaults_match_twisted(name: str) -> None:
+    theirs_module = pytest.importorskip("twisted.internet.protocol")
+    theirs = getattr(theirs_module, name)
+    ours = getattr(protocol, name)
+    for attr, value in vars(theirs).items():
+        if attr.startswith("__") or callable(value) or isinstance(value, classmethod):
+            continue
+        assert getattr(ours, attr) == value, attr
+
+
+def test_public_methods_match_twisted() -> None:
+    theirs_module = pytest.importorskip("twisted.internet.protocol")
+    for name in protocol.__all__:
+        theirs = getattr(theirs_module, name, None)
+        if not isinstance(theirs, type):
+            continue
+        public = {m for m in dir(theirs) if not m.startswith("_")}
+        missing = {m for m in public if not hasattr(getattr(protocol, name), m)}
+        assert not missing, (name, missing)

@@ -101,7 +101,68 @@ def tls_connection_made(transport: Any) -> None:
     ``handshakeCompleted()`` just after ``connectionMade()``, as in Twisted.
     """
     alsoProvides(transport, ISSLTransport)
-    transport._reactor._loop.call_soon(_handshake_completed, transport)
+    loop = transport._reactor._loop
+    _hold_pauses(loop, transport, transport._transport, False)
+    loop.call_soon(_handshake_completed, transport)
+
+
+def _hold_pauses(loop: asyncio.AbstractEventLoop, transport: Any, tls: Any, paused: bool) -> None:
+    """Guard a just-handshaken TLS transport against an early pause_reading().
+
+    asyncio sends the side's last handshake flight after connection_made returns (uvloop one
+    loop turn later), and neither sends it while reading is paused: a pauseProducing() in
+    connectionMade would leave the peer waiting forever. Until the next loop turn a pause is
+    applied at once only if no handshake bytes wait to go out; otherwise it is applied as soon
+    as they have gone (the peer cannot send application data before receiving them).
+    """
+    holder = _PauseHolder(tls)
+    transport._transport = holder
+    if paused:
+        holder.pause_reading()
+    loop.call_soon(_settle, loop, transport, holder, _SETTLE_TURNS)
+
+
+# How many loop turns a held pause may wait for the handshake bytes to leave.
+_SETTLE_TURNS = 8
+
+
+class _PauseHolder:
+    """Stand in for a new TLS transport for a loop turn or two, holding an early pause."""
+
+    def __init__(self, tls: Any) -> None:
+        self._tls = tls
+        self._held = False
+
+    def pause_reading(self) -> None:
+        if self._tls.get_write_buffer_size():
+            self._held = True  # handshake bytes still to send: pause after they are out
+        else:
+            self._tls.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self._held:
+            self._held = False
+        else:
+            self._tls.resume_reading()
+
+    def is_reading(self) -> bool:
+        return not self._held and bool(self._tls.is_reading())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tls, name)
+
+
+def _settle(
+    loop: asyncio.AbstractEventLoop, transport: Any, holder: _PauseHolder, turns: int
+) -> None:
+    tls = holder._tls
+    if holder._held and turns > 0 and tls.get_write_buffer_size() and not transport.disconnected:
+        loop.call_soon(_settle, loop, transport, holder, turns - 1)
+        return
+    if transport._transport is holder:
+        transport._transport = tls
+    if holder._held and not transport.disconnected:
+        tls.pause_reading()
 
 
 def _handshake_completed(transport: Any) -> None:
@@ -136,6 +197,12 @@ def negotiated_protocol(transport: Any) -> bytes | None:
     return chosen.encode("ascii") if chosen else None
 
 
+_NO_HALF_CLOSE = (
+    "loseWriteConnection() is not supported on TLS connections (asyncio's TLS transports "
+    "cannot half-close); use loseConnection()"
+)
+
+
 class _HandshakeBuffer:
     """Stand in for the asyncio transport while ``loop.start_tls`` runs the handshake.
 
@@ -147,7 +214,8 @@ class _HandshakeBuffer:
         self._plain = plain
         self._pending: list[bytes] = []
         self._size = 0
-        self._close: str | None = None  # "close", "abort" or "write_eof"
+        self._close: str | None = None  # "close" or "abort"
+        self._paused = False
 
     def write(self, data: Any) -> None:
         if not isinstance(data, (bytes, bytearray, memoryview)):
@@ -164,11 +232,25 @@ class _HandshakeBuffer:
         self._close = self._close or "close"
 
     def write_eof(self) -> None:
-        self._close = self._close or "write_eof"
+        # asyncio's TLS transports cannot half-close; fail now, as they would.
+        raise NotImplementedError(_NO_HALF_CLOSE)
+
+    def can_write_eof(self) -> bool:
+        return False
 
     def abort(self) -> None:
         self._close = "abort"
         self._plain.abort()
+
+    def pause_reading(self) -> None:
+        # The TLS layer must keep reading to finish the handshake: apply the pause after.
+        self._paused = True
+
+    def resume_reading(self) -> None:
+        self._paused = False
+
+    def is_reading(self) -> bool:
+        return not self._paused
 
     def get_write_buffer_size(self) -> int:
         return self._size + int(self._plain.get_write_buffer_size())
@@ -193,8 +275,6 @@ class _HandshakeBuffer:
             self._size = 0
         if self._close == "close":
             tls.close()
-        elif self._close == "write_eof":
-            tls.write_eof()
 
 
 def start_tls(transport: Any, contextFactory: object, normal: bool = True) -> None:
@@ -255,4 +335,6 @@ async def _upgrade(
         return
     transport._transport = tls
     buffer.replay(tls)
+    if buffer._close is None:
+        _hold_pauses(loop, transport, tls, buffer._paused)
     _handshake_completed(transport)

@@ -25,7 +25,7 @@ from bridge import error, protocol
 from bridge import ssl as bssl
 from bridge.defer import Deferred
 from bridge.failure import Failure
-from bridge.interfaces import IHandshakeListener, ISSLTransport, ITLSTransport
+from bridge.interfaces import IHandshakeListener, IPushProducer, ISSLTransport, ITLSTransport
 
 # -- certificates ----------------------------------------------------------------------------
 
@@ -313,6 +313,96 @@ def test_alpn_negotiated_protocol(
     server = run_until(servers.first)
     assert proto.transport.negotiatedProtocol == b"x"
     assert server.transport.negotiatedProtocol == b"x"
+    proto.transport.loseConnection()
+    run_until(server.lost)
+    run_until(port.stopListening())
+
+
+@implementer(IPushProducer)
+class Pusher:
+    """Write *total* bytes in 64 KiB chunks whenever resumed; count the pauses."""
+
+    def __init__(self, transport: Any, total: int) -> None:
+        self.transport = transport
+        self.total = total
+        self.sent = 0
+        self.paused = False
+        self.pauses = 0
+        self.digest = hashlib.sha256()
+
+    def pauseProducing(self) -> None:
+        self.paused = True
+        self.pauses += 1
+
+    def resumeProducing(self) -> None:
+        self.paused = False
+        while not self.paused and self.sent < self.total:
+            chunk = os.urandom(65536)
+            self.digest.update(chunk)
+            self.sent += len(chunk)
+            self.transport.write(chunk)
+        if self.sent >= self.total:
+            self.transport.unregisterProducer()
+            self.transport.loseConnection()
+
+    def stopProducing(self) -> None:
+        self.paused = True
+
+
+def test_push_producer_is_paused_by_a_slow_tls_reader(
+    reactor: Any, run_until: Any, ca: trustme.CA, server_cert: trustme.LeafCert
+) -> None:
+    class Server(Recorder):
+        def connectionMade(self) -> None:
+            super().connectionMade()
+            self.pusher = Pusher(self.transport, 8 << 20)
+            self.transport.registerProducer(self.pusher, True)
+            self.pusher.resumeProducing()
+
+    class SlowReader(Recorder):
+        def connectionMade(self) -> None:
+            super().connectionMade()
+            self.transport.pauseProducing()
+
+    servers = Servers(Server)
+    port = reactor.listenSSL(0, servers, _private(server_cert).options(), interface="127.0.0.1")
+    proto = SlowReader()
+    reactor.connectSSL("127.0.0.1", port.getHost().port, Client(proto), _client_options(ca))
+    server = run_until(servers.first)
+    run_until(_until(lambda: server.pusher.pauses > 0))
+    assert server.pusher.sent < server.pusher.total  # memory stayed bounded
+    proto.transport.resumeProducing()
+    assert run_until(proto.lost, timeout=30).check(error.ConnectionDone)
+    assert hashlib.sha256(proto.data).digest() == server.pusher.digest.digest()
+    run_until(port.stopListening())
+
+
+def test_pause_during_start_tls_handshake_holds_data_until_resumed(
+    reactor: Any, run_until: Any, ca: trustme.CA, server_cert: trustme.LeafCert
+) -> None:
+    class Server(HandshakeRecorder):
+        def connectionMade(self) -> None:
+            super().connectionMade()
+            self.transport.startTLS(_private(server_cert).options())
+            self.transport.write(b"hello paused reader")
+
+    class Paused(HandshakeRecorder):
+        def connectionMade(self) -> None:
+            super().connectionMade()
+            self.transport.startTLS(_client_options(ca))
+            self.transport.pauseProducing()
+
+    servers = Servers(Server)
+    port = reactor.listenTCP(0, servers, interface="127.0.0.1")
+    proto = Paused()
+    reactor.connectTCP("127.0.0.1", port.getHost().port, Client(proto))
+    run_until(proto.handshake)
+    server = run_until(servers.first)
+    run_until(server.handshake)  # both handshakes finished although the client is paused
+    run_until(asyncio.sleep(0.05))
+    assert bytes(proto.data) == b""
+    proto.transport.resumeProducing()
+    run_until(_until(lambda: bytes(proto.data) == b"hello paused reader"))
     proto.transport.loseConnection()
     run_until(server.lost)
     run_until(port.stopListening())

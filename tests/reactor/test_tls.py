@@ -608,6 +608,24 @@ class HandshakeRecorder(Recorder):
         self.handshake.callback(None)
 
 
+def test_connect_and_listen_ssl_tell_handshake_listeners(
+    reactor: Any, run_until: Any, ca: trustme.CA, server_cert: trustme.LeafCert
+) -> None:
+    servers = Servers(HandshakeRecorder)
+    port = reactor.listenSSL(0, servers, _private(server_cert).options(), interface="127.0.0.1")
+    proto = HandshakeRecorder()
+    reactor.connectSSL("127.0.0.1", port.getHost().port, Client(proto), _client_options(ca))
+    run_until(proto.handshake)
+    assert proto.events == ["made", "handshake"]
+    assert proto.peer.getSubject().CN == b"bridge tls server"
+    server = run_until(servers.first)
+    run_until(server.handshake)
+    assert server.events == ["made", "handshake"]
+    proto.transport.loseConnection()
+    run_until(server.lost)
+    run_until(port.stopListening())
+
+
 def test_start_tls_tells_handshake_listeners(
     reactor: Any, run_until: Any, ca: trustme.CA, server_cert: trustme.LeafCert
 ) -> None:

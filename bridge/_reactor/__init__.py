@@ -9,9 +9,11 @@ thread support. Networking and processes are thin lazy delegations to the siblin
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 from asyncio import AbstractEventLoop
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from zope.interface import implementer
@@ -19,8 +21,8 @@ from zope.interface import implementer
 from bridge._delayed import DelayedCall
 from bridge._reactor.core import Lifecycle, TriggerID
 from bridge._reactor.fd import FDWatcher
-from bridge._reactor.threads import ThreadPool, call_from_thread
-from bridge._reactor.time import Timers
+from bridge._reactor.threads import FromThreads, ThreadPool
+from bridge._reactor.time import Timers, check_call_later
 from bridge.interfaces import (
     IReactorCore,
     IReactorFDSet,
@@ -34,6 +36,10 @@ if TYPE_CHECKING:
     from bridge.defer import Deferred
 
 __all__ = ["AsyncioReactor", "ThreadPool"]
+
+
+_is_callable = callable
+_copy_context = contextvars.copy_context
 
 
 def _impl(name: str) -> Any:
@@ -70,9 +76,9 @@ class AsyncioReactor:
         self._timers = Timers(loop)
         self._fds = FDWatcher(loop)
         self._lifecycle = Lifecycle(loop)
+        self._from_threads = FromThreads(loop)
         self._pool: ThreadPool | None = None
         self._pool_size = 10
-        self._call_later = self._timers.call_later
 
     # -- IReactorCore -----------------------------------------------------------------------
 
@@ -179,7 +185,21 @@ class AsyncioReactor:
         :raises TypeError: if *callable* is not callable (e.g. a coroutine object).
         :raises ValueError: if *delay* is negative.
         """
-        return self._call_later(delay, callable, args, kw)
+        # Timers.call_later inlined: one Python frame less on a hot path.
+        if not _is_callable(callable) or delay < 0:
+            check_call_later(delay, callable)
+        timers = self._timers
+        seconds = timers.seconds
+        when = seconds() + delay
+        dc = DelayedCall(when, callable, args, kw, timers.cancel_cb, timers.reset_cb, seconds)
+        dc._ctx = _copy_context()
+        seq = timers.next_seq
+        timers.next_seq = seq + 1
+        dc._seq = seq
+        timers.new.append((when, seq, dc))
+        if when < timers.handle_when:
+            timers.arm(when)
+        return dc
 
     def getDelayedCalls(self) -> list[DelayedCall]:
         """Return the pending DelayedCalls, earliest first."""
@@ -222,7 +242,14 @@ class AsyncioReactor:
 
         Wakes the loop at once; calls from one thread run in the order they were made.
         """
-        call_from_thread(self._loop, callable, args, kw)
+        # A hot path: FromThreads is driven inline rather than through a method.
+        if kw:
+            callable = partial(callable, *args, **kw)
+            args = ()
+        calls = self._from_threads
+        calls.queue.append((_copy_context(), callable, args))
+        if not calls.wake_pending:
+            calls.wake()
 
     def getThreadPool(self) -> ThreadPool:
         """Return the reactor's thread pool, creating it on first use.

@@ -13,36 +13,57 @@ import threading
 from asyncio import AbstractEventLoop
 from collections import deque
 from collections.abc import Callable
-from functools import partial
 
 from bridge._reactor._log import log_error
 
-__all__ = ["ThreadPool", "call_from_thread"]
+__all__ = ["FromThreads", "ThreadPool"]
 
 
-def _guarded(f: Callable[..., object], args: tuple[object, ...]) -> None:
-    try:
-        f(*args)
-    except Exception:
-        log_error(f"Unhandled error in callFromThread({f!r})")
+class FromThreads:
+    """The queue behind ``callFromThread``: calls from any thread, run in the loop's thread.
 
+    A call is appended to a deque (atomic under the GIL) with the caller's context; only the
+    first call after a drain wakes the loop (``call_soon_threadsafe``), so a burst of calls
+    costs one wake-up (one self-pipe write on the stdlib loop) instead of one each. Calls
+    from one thread keep their order.
+    """
 
-def call_from_thread(
-    loop: AbstractEventLoop,
-    f: Callable[..., object],
-    args: tuple[object, ...],
-    kw: dict[str, object],
-) -> None:
-    """Run ``f(*args, **kw)`` in *loop*'s thread, from any thread."""
-    if kw:
-        f = partial(f, *args, **kw)
-        args = ()
-    try:
-        loop.call_soon_threadsafe(_guarded, f, args)
-    except RuntimeError:
-        # The loop is closed: like Twisted after the reactor stopped, the call never runs.
-        if not loop.is_closed():
-            raise
+    __slots__ = ("_loop", "queue", "wake_pending")
+
+    def __init__(self, loop: AbstractEventLoop) -> None:
+        self._loop = loop
+        self.queue: deque[tuple[contextvars.Context, Callable[..., object], tuple[object, ...]]]
+        self.queue = deque()
+        self.wake_pending = False
+
+    def wake(self) -> None:
+        """Schedule a drain of the queue in the loop's thread (from any thread)."""
+        self.wake_pending = True
+        try:
+            self._loop.call_soon_threadsafe(self._drain)
+        except RuntimeError:
+            # The loop is closed: like Twisted after the reactor stopped, calls never run.
+            if not self._loop.is_closed():
+                raise
+
+    def _drain(self) -> None:
+        # Clear the flag before looking at the queue: a call appended from now on either
+        # is seen below or wakes the loop again itself.
+        self.wake_pending = False
+        queue = self.queue
+        popleft = queue.popleft
+        try:
+            # Only the calls present now: later ones wait for the next loop iteration.
+            for _ in range(len(queue)):
+                ctx, f, args = popleft()
+                try:
+                    ctx.run(f, *args)
+                except Exception:
+                    log_error(f"Unhandled error in callFromThread({f!r})")
+        finally:
+            if queue and not self.wake_pending:
+                self.wake_pending = True
+                self._loop.call_soon(self._drain)
 
 
 _STOP = object()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextvars
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from zope.interface.verify import verifyObject
 
 from bridge._reactor import AsyncioReactor
@@ -164,7 +167,7 @@ def test_many_cancellations_compact_the_heap(reactor: AsyncioReactor) -> None:
     calls = [reactor.callLater(1 + i / 1000, print) for i in range(1000)]
     for dc in calls[:-1]:
         dc.cancel()
-    assert len(reactor._timers._heap) < 600
+    assert len(reactor._timers.heap) + len(reactor._timers.new) < 600
     assert reactor.getDelayedCalls() == [calls[-1]]
 
 
@@ -175,3 +178,99 @@ def test_repr_names_the_call(reactor: AsyncioReactor) -> None:
     assert "pending" in text
     dc.cancel()
     assert "cancelled" in repr(dc)
+
+
+# -- the timer queue on a fake loop: ordering under schedule/cancel/reset/delay ---------------
+
+
+class _FakeHandle:
+    def __init__(self, when: float, callback: object) -> None:
+        self.when = when
+        self.callback = callback
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class _FakeLoop:
+    """Just enough of a loop for Timers: a settable clock and call_at."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.handles: list[_FakeHandle] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def call_at(self, when: float, callback: object) -> _FakeHandle:
+        handle = _FakeHandle(when, callback)
+        self.handles.append(handle)
+        return handle
+
+    def run_due(self) -> None:
+        while True:
+            due = [h for h in self.handles if not h.cancelled and h.when <= self.now]
+            if not due:
+                return
+            for h in due:
+                self.handles.remove(h)
+            for h in due:
+                h.callback()  # type: ignore[operator]
+
+
+_ops = st.lists(
+    st.tuples(
+        st.sampled_from(["call", "call", "cancel", "reset", "delay", "advance"]),
+        st.integers(0, 6),
+        st.integers(0, 50),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ops=_ops)
+def test_timers_run_live_calls_in_time_then_scheduling_order(
+    ops: list[tuple[str, int, int]],
+) -> None:
+    from bridge._reactor.time import Timers
+
+    loop = _FakeLoop()
+    timers = Timers(loop)  # type: ignore[arg-type]
+    ran: list[int] = []
+    model: dict[int, tuple[float, int]] = {}  # call id -> (time, order key)
+    calls: dict[int, Any] = {}
+    order = 0
+    expected: list[int] = []
+    for op, a, b in ops:
+        live = sorted(model)
+        if op == "call":
+            cid = len(calls)
+            calls[cid] = timers.call_later(a / 2, ran.append, (cid,), {})
+            model[cid] = (loop.now + a / 2, order)
+            order += 1
+        elif op == "advance":
+            loop.now += b / 10
+            due = sorted((v, cid) for cid, v in model.items() if v[0] <= loop.now)
+            expected.extend(cid for _, cid in due)
+            for _, cid in due:
+                del model[cid]
+            loop.run_due()
+        elif live:
+            cid = live[b % len(live)]
+            if op == "cancel":
+                calls[cid].cancel()
+                del model[cid]
+            elif op == "reset":
+                calls[cid].reset(a / 2)
+                model[cid] = (loop.now + a / 2, order)
+                order += 1
+            else:
+                calls[cid].delay(a / 2)
+                model[cid] = (model[cid][0] + a / 2, order)
+                order += 1
+        assert sorted(id(c) for c in timers.delayed_calls()) == sorted(
+            id(calls[cid]) for cid in model
+        )
+    assert ran == expected

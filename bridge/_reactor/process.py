@@ -44,7 +44,7 @@ _SIGNAL_NAMES = ("HUP", "STOP", "INT", "KILL", "TERM")
 
 _DEFAULT_CHILD_FDS: dict[int, object] = {0: "w", 1: "r", 2: "r"}
 
-_WRITE_HIGH_WATER = 64 * 1024
+_HIGH_WATER = 64 * 1024
 
 
 @implementer(IAddress)
@@ -317,13 +317,16 @@ class _Pipe:
 
     def attach(self, transport: Any, paused: bool) -> None:
         self.transport = transport
-        if transport is None:
+        if transport is None or transport.is_closing():
+            # Already gone (uvloop notices a quick child's exit before connection_made):
+            # its connection_lost is on its way; what was to be written has no reader.
+            self.pending.clear()
             return
         if self.readable:
             if paused:
                 transport.pause_reading()
         else:
-            transport.set_write_buffer_limits(high=_WRITE_HIGH_WATER)
+            transport.set_write_buffer_limits(high=_HIGH_WATER)
             if self.pending:
                 transport.writelines(self.pending)
                 self.pending.clear()
@@ -348,11 +351,17 @@ class _Pipe:
     def abort(self) -> None:
         self.close_requested = True
         self.pending.clear()
-        if self.transport is not None and not self.lost:
-            self.transport.abort()
+        transport = self.transport
+        if transport is None or self.lost:
+            return
+        if not self.readable:
+            transport.abort()
+        elif not transport.is_closing():
+            transport.close()  # uvloop's read pipe transports have no abort(); same thing
 
     def set_paused(self, paused: bool) -> None:
-        if not self.readable or self.transport is None or self.lost or self.close_requested:
+        transport = self.transport
+        if not self.readable or transport is None or self.lost or transport.is_closing():
             return
         if paused:
             self.transport.pause_reading()
@@ -424,6 +433,8 @@ class ProcessTransport:
                 "the parent writes to (childFDs entry 'w')"
             )
         pipe.write(data)
+        if childFD == 0 and pipe.transport is None and sum(map(len, pipe.pending)) > _HIGH_WATER:
+            self._stdin_pause_writing()  # as the pipe transport would, once connected
 
     def closeStdin(self) -> None:
         """Close the child's standard input (after writing what is buffered)."""
@@ -529,11 +540,21 @@ class ProcessTransport:
             self.reactor._loop.call_soon(self._pull_more)
 
     def _stdin_pause_writing(self) -> None:
+        if self._producer_paused:
+            return
         self._producer_paused = True
         if self._producer is not None and self._producer_streaming:
             self._call_user(self._producer.pauseProducing, "producer.pauseProducing")
 
     def _stdin_resume_writing(self) -> None:
+        # Not from inside the pipe transport's callback: the stdlib transport ends
+        # _write_ready by closing if close() was called meanwhile, even with data written
+        # meanwhile still buffered (a producer that writes its last chunk and closes stdin).
+        self.reactor._loop.call_soon(self._resume_producer)
+
+    def _resume_producer(self) -> None:
+        if not self._producer_paused:
+            return
         self._producer_paused = False
         if self._producer is None:
             return
@@ -561,11 +582,21 @@ class ProcessTransport:
             self.pid = self._last_pid = aio_transport.get_pid()
         for fd, pipe in self._pipes.items():
             if fd < 3 and pipe.transport is None and not pipe.lost:
-                pipe.attach(aio_transport.get_pipe_transport(fd), self._paused)
+                self._attach(pipe, aio_transport.get_pipe_transport(fd))
         signals, self._pending_signals = self._pending_signals, []
         for signum in signals:
             with contextlib.suppress(ProcessExitedAlready):
                 self.signalProcess(signum)
+
+    def _attach(self, pipe: _Pipe, transport: Any) -> None:
+        pipe.attach(transport, self._paused)
+        if (
+            pipe.child_fd == 0
+            and self._producer_paused
+            and transport is not None
+            and transport.get_write_buffer_size() <= _HIGH_WATER
+        ):
+            self._stdin_resume_writing()  # the backlog fitted into the pipe at once
 
     def _data(self, fd: int, data: bytes) -> None:
         pipe = self._pipes.get(fd)
@@ -676,12 +707,17 @@ class _SubprocessAdapter(asyncio.SubprocessProtocol):
 class _OwnPipeProtocol(asyncio.Protocol):
     """The parent's end of a pipe made here (childFDs beyond asyncio's three)."""
 
-    def __init__(self, process: ProcessTransport, child_fd: int) -> None:
+    def __init__(
+        self, process: ProcessTransport, child_fd: int, data_fd: int | None = None
+    ) -> None:
         self.process = process
         self.child_fd = child_fd
+        # uvloop's write transport on a PTY master reads it too (to notice the close), and
+        # hands what it read to the protocol: that is the child's output.
+        self.data_fd = child_fd if data_fd is None else data_fd
 
     def data_received(self, data: bytes) -> None:
-        self.process._data(self.child_fd, data)
+        self.process._data(self.data_fd, data)
 
     def eof_received(self) -> bool | None:
         return None  # close the transport: connection_lost follows
@@ -690,10 +726,12 @@ class _OwnPipeProtocol(asyncio.Protocol):
         self.process._pipe_lost(self.child_fd)
 
     def pause_writing(self) -> None:
-        pass
+        if self.child_fd == 0:
+            self.process._stdin_pause_writing()
 
     def resume_writing(self) -> None:
-        pass
+        if self.child_fd == 0:
+            self.process._stdin_resume_writing()
 
 
 # -- live processes per reactor (for shutdown) -------------------------------------------------
@@ -874,7 +912,7 @@ def _connect_own_pipe(
             process._pipe_lost(child_fd)
             return
         transport, _ = task.result()
-        pipe.attach(transport, process._paused)
+        process._attach(pipe, transport)
 
     loop.create_task(coro).add_done_callback(connected)
 
@@ -895,7 +933,7 @@ def _connect_pty(loop: asyncio.AbstractEventLoop, process: ProcessTransport, mas
                 file.close()
                 process._pipe_lost(pipe.child_fd)
                 return
-            pipe.attach(task.result()[0], process._paused)
+            process._attach(pipe, task.result()[0])
 
         return connected
 
@@ -903,7 +941,7 @@ def _connect_pty(loop: asyncio.AbstractEventLoop, process: ProcessTransport, mas
         loop.connect_read_pipe(lambda: _OwnPipeProtocol(process, 1), read_file)
     ).add_done_callback(attach(reader, read_file))
     loop.create_task(
-        loop.connect_write_pipe(lambda: _OwnPipeProtocol(process, 0), write_file)
+        loop.connect_write_pipe(lambda: _OwnPipeProtocol(process, 0, 1), write_file)
     ).add_done_callback(attach(writer, write_file))
 
 

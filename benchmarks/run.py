@@ -284,10 +284,9 @@ def speedups(suite: Suite, data: dict[str, Any]) -> dict[str, dict[str, float]]:
         for ours in BRIDGE_IMPLS:
             if ours not in row or not row[ours]:
                 continue
-            others = [suite.baseline, "twisted-asyncio", "future", "uvloop", "asyncio"]
-            if ours == "bridge-asyncio":
-                others = [suite.baseline, "twisted-asyncio", "asyncio"]
-            for other in others:
+            # Compare like with like: Twisted, and the raw loop or Future bridge runs on.
+            same_loop = {"bridge": "future", "bridge-uvloop": "uvloop", "bridge-asyncio": "asyncio"}
+            for other in (suite.baseline, "twisted-asyncio", same_loop[ours]):
                 if other in row and row[other] and other != ours:
                     a, b = row[ours], row[other]
                     ratios[f"{ours} vs {other}"] = (b / a) if lower_better else (a / b)

@@ -844,3 +844,119 @@ def test_ssl_endpoint_string_errors_name_the_bad_part(reactor: Any) -> None:
         serverFromString(reactor, "ssl:0:colour=red")
     with pytest.raises(ValueError, match="missing host"):
         clientFromString(reactor, "ssl:port=443")
+
+
+def test_wrap_client_tls_and_wrap_server_tls_over_tcp_endpoints(
+    reactor: Any, run_until: Any, ca: trustme.CA, server_cert: trustme.LeafCert
+) -> None:
+    from bridge._endpoints_ssl import wrapClientTLS, wrapServerTLS
+    from bridge.endpoints import HostnameEndpoint, TCP4ServerEndpoint
+
+    class Greeter(HandshakeRecorder):
+        def connectionMade(self) -> None:
+            super().connectionMade()
+            self.transport.write(b"hello")  # before the handshake: held, then encrypted
+
+    servers = Servers(HandshakeRecorder)
+    server_endpoint = wrapServerTLS(
+        _private(server_cert).options(), TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1")
+    )
+    port = run_until(server_endpoint.listen(servers))
+    client_endpoint = wrapClientTLS(
+        _client_options(ca), HostnameEndpoint(reactor, "127.0.0.1", port.getHost().port)
+    )
+    proto = run_until(client_endpoint.connect(protocol.Factory.forProtocol(Greeter)))
+    assert isinstance(proto, Greeter)
+    server = run_until(servers.first)
+    run_until(_until(lambda: bytes(server.data) == b"hello"))
+    run_until(proto.handshake)
+    run_until(server.handshake)
+    assert proto.events == ["made", "handshake"]
+    assert proto.transport.protocol is proto
+    assert server.transport.getPeerCertificate() is None
+    assert proto.transport.getPeerCertificate().getSubject().CN == b"bridge tls server"
+    proto.transport.loseConnection()
+    assert run_until(server.lost).check(error.ConnectionDone)
+    run_until(port.stopListening())
+
+
+def test_wrap_client_tls_verification_failure_reaches_the_protocol(
+    reactor: Any, run_until: Any, server_cert: trustme.LeafCert
+) -> None:
+    from bridge._endpoints_ssl import wrapClientTLS
+    from bridge.endpoints import TCP4ClientEndpoint
+
+    port = reactor.listenSSL(0, Servers(), _private(server_cert).options(), interface="127.0.0.1")
+    endpoint = wrapClientTLS(
+        _client_options(trustme.CA()), TCP4ClientEndpoint(reactor, "127.0.0.1", port.getHost().port)
+    )
+    # As in Twisted: the TCP connection succeeds, then the handshake fails the connection.
+    proto = run_until(endpoint.connect(protocol.Factory.forProtocol(Recorder)))
+    assert run_until(proto.lost).check(ssl.SSLCertVerificationError)
+    run_until(port.stopListening())
+
+
+def test_wrap_tls_refuses_a_context_for_the_wrong_side(reactor: Any) -> None:
+    from bridge._endpoints_ssl import wrapClientTLS, wrapServerTLS
+
+    with pytest.raises(TypeError, match=r"wrapServerTLS: .*client side"):
+        wrapServerTLS(bssl.optionsForClientTLS("x"), None)
+    with pytest.raises(TypeError, match=r"wrapClientTLS: .*server-side"):
+        wrapClientTLS(ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER), None)
+
+
+def test_tls_client_description(
+    reactor: Any, run_until: Any, ca: trustme.CA, server_cert: trustme.LeafCert, tmp_path: Path
+) -> None:
+    from bridge._endpoints_ssl import parse_tls_client
+
+    roots = tmp_path / "roots"
+    roots.mkdir()
+    (roots / "ca.pem").write_bytes(ca.cert_pem.bytes())
+    port = reactor.listenSSL(0, Servers(), _private(server_cert).options(), interface="127.0.0.1")
+    number = str(port.getHost().port)
+    endpoint = parse_tls_client(reactor, "localhost", number, trustRoots=str(roots))
+    proto = run_until(endpoint.connect(protocol.Factory.forProtocol(Recorder)))
+    proto.transport.write(b"tls:")
+    run_until(_until(lambda: bytes(proto.data) == b"tls:"))
+    proto.transport.loseConnection()
+    run_until(proto.lost)
+    # host= is the name to verify; endpoint= says where to connect.
+    through = parse_tls_client(
+        reactor,
+        host="localhost",
+        port="1",
+        trustRoots=str(roots),
+        endpoint=f"tcp:127.0.0.1:{number}",
+    )
+    proto = run_until(through.connect(protocol.Factory.forProtocol(Recorder)))
+    proto.transport.loseConnection()
+    run_until(proto.lost)
+    # Without trustRoots, the platform's CAs are trusted, and the handshake fails.
+    untrusted = parse_tls_client(reactor, "localhost", number)
+    proto = run_until(untrusted.connect(protocol.Factory.forProtocol(Recorder)))
+    assert run_until(proto.lost).check(ssl.SSLCertVerificationError)
+    run_until(port.stopListening())
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        ((), {"port": "1"}, r"missing host"),
+        (("h",), {}, r"missing port"),
+        (("h", "1", "x"), {}, r"too many positional parts"),
+        (("h", "p"), {}, r"port='p' is not an integer"),
+        (("h", "1"), {"host": "g"}, r"host given both by position and as host="),
+        (("h", "1"), {"caCertsDir": "/"}, r"unknown option 'caCertsDir'; known options: host"),
+        (("h", "1"), {"privateKey": "k.pem"}, r"privateKey needs certificate"),
+        (("h", "1"), {"trustRoots": "/nonexistent"}, r"trustRoots='/nonexistent' is not a"),
+        (("h", "1"), {"certificate": "/nonexistent"}, r"cannot read certificate='/nonexistent'"),
+    ],
+)
+def test_tls_client_description_errors_name_the_bad_part(
+    args: tuple[str, ...], kwargs: dict[str, str], message: str
+) -> None:
+    from bridge._endpoints_ssl import parse_tls_client
+
+    with pytest.raises(ValueError, match=f"^tls client endpoint: .*{message}"):
+        parse_tls_client(None, *args, **kwargs)

@@ -23,8 +23,8 @@ from bridge.defer import (
     maybeDeferred,
     succeed,
 )
+from bridge.task import Clock
 from tests.helpers import assert_no_result, failure_result_of, success_result_of
-from tests.test_defer import FakeClock
 
 T = TypeVar("T")
 
@@ -256,7 +256,7 @@ def test_ensure_deferred_cancel_before_task_first_ran_times_out(
             raise
 
     async def main() -> None:
-        clock = FakeClock()
+        clock = Clock()
         d = ensureDeferred(work())
         d.addTimeout(1, clock)
         clock.advance(1)  # cancels before the loop ever ran the task
@@ -359,7 +359,7 @@ def test_from_future_cancel_fails_at_once_and_cancels_future(
 
 def test_from_future_add_timeout_gives_timeout_error(loop: asyncio.AbstractEventLoop) -> None:
     async def main() -> None:
-        clock = FakeClock()
+        clock = Clock()
         task = loop.create_task(asyncio.sleep(10))
         d = Deferred.fromFuture(task).addTimeout(1, clock)
         clock.advance(1)  # before the task first ran

@@ -19,44 +19,8 @@ from bridge.defer import (
     succeed,
 )
 from bridge.failure import Failure
+from bridge.task import Clock
 from tests.helpers import assert_no_result, failure_result_of, success_result_of
-
-
-class FakeClock:
-    """A minimal IReactorTime: callLater and advance."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.calls: list[FakeCall] = []
-
-    def seconds(self) -> float:
-        return self.now
-
-    def callLater(self, delay: float, f: Any, *args: Any, **kw: Any) -> FakeCall:
-        call = FakeCall(self, self.now + delay, f, args, kw)
-        self.calls.append(call)
-        return call
-
-    def advance(self, amount: float) -> None:
-        self.now += amount
-        for call in sorted(self.calls, key=lambda c: c.time):
-            if call.time <= self.now and call.active():
-                self.calls.remove(call)
-                call.called = True
-                call.f(*call.args, **call.kw)
-
-
-class FakeCall:
-    def __init__(self, clock: FakeClock, time: float, f: Any, args: Any, kw: Any) -> None:
-        self.clock, self.time, self.f, self.args, self.kw = clock, time, f, args, kw
-        self.called = self.cancelled = False
-
-    def active(self) -> bool:
-        return not (self.called or self.cancelled)
-
-    def cancel(self) -> None:
-        self.cancelled = True
-        self.clock.calls.remove(self)
 
 
 def test_callbacks_run_in_order_with_results_threaded() -> None:
@@ -287,7 +251,7 @@ def test_chain_deferred_fires_other() -> None:
 
 
 def test_timeout_fires_timeout_error() -> None:
-    clock = FakeClock()
+    clock = Clock()
     d: Deferred[int] = Deferred()
     d.addTimeout(5, clock)
     clock.advance(4.9)
@@ -297,7 +261,7 @@ def test_timeout_fires_timeout_error() -> None:
 
 
 def test_timeout_cancelled_when_result_arrives() -> None:
-    clock = FakeClock()
+    clock = Clock()
     d: Deferred[int] = Deferred()
     d.addTimeout(5, clock)
     d.callback(1)
@@ -306,7 +270,7 @@ def test_timeout_cancelled_when_result_arrives() -> None:
 
 
 def test_timeout_custom_on_timeout_cancel() -> None:
-    clock = FakeClock()
+    clock = Clock()
     d: Deferred[int] = Deferred()
     d.addTimeout(1, clock, onTimeoutCancel=lambda r, t: ("late", t))
     clock.advance(1)
@@ -314,7 +278,7 @@ def test_timeout_custom_on_timeout_cancel() -> None:
 
 
 def test_timeout_leaves_non_timeout_cancellation_alone() -> None:
-    clock = FakeClock()
+    clock = Clock()
     d: Deferred[int] = Deferred()
     d.addTimeout(1, clock)
     d.cancel()
@@ -322,7 +286,7 @@ def test_timeout_leaves_non_timeout_cancellation_alone() -> None:
 
 
 def test_timeout_canceller_result_passes_through() -> None:
-    clock = FakeClock()
+    clock = Clock()
     d: Deferred[str] = Deferred(lambda d: d.callback("from canceller"))
     d.addTimeout(1, clock)
     clock.advance(1)

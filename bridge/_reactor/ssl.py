@@ -293,7 +293,12 @@ def start_tls(transport: Any, contextFactory: object, normal: bool = True) -> No
     server_side = bool(transport._is_server) == bool(normal)
     context, hostname = _tls_context_for(contextFactory, server_side=server_side)
     if not server_side and hostname is None:
-        hostname = transport.getPeer().host
+        hostname = getattr(transport.getPeer(), "host", None)
+        if hostname is None and context.check_hostname:
+            raise ValueError(
+                f"startTLS() on {transport!r}: the context checks host names but there is no "
+                "host name to check; use optionsForClientTLS(hostname, ...)"
+            )
     buffer = _HandshakeBuffer(current)
     transport._transport = buffer
     alsoProvides(transport, ISSLTransport)

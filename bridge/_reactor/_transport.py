@@ -7,9 +7,9 @@ Two objects stand between asyncio and a Twisted protocol:
   ``pause_writing``...) and forwards them. ``data_received`` is the hot path: one attribute
   load and one call to the Twisted protocol's bound ``dataReceived``.
 * :class:`StreamTransport` (and :class:`TCPTransport`, :class:`UNIXTransport`), the
-  ``ITransport`` the Twisted protocol sees. Every method goes through ``self._transport``,
-  the asyncio transport, read at call time so TLS (``bridge._reactor.ssl``) can swap it for
-  the one ``loop.start_tls`` returns.
+  ``ITransport`` the Twisted protocol sees. Every method goes through ``self._aio``, the
+  asyncio transport, read at call time so TLS (``bridge._reactor.ssl``) can swap it (through
+  the ``_transport`` property) for the one ``loop.start_tls`` returns.
 
 Who builds the protocol and who hears about the end of the connection is the *owner*'s
 business: a listening port or a connector (see ``_stream.py``).
@@ -106,12 +106,20 @@ class StreamAdapter(asyncio.Protocol):
             t._protocol_failed(Failure(), "connectionMade")
 
     def data_received(self, data: bytes) -> None:
+        t: Any = self._t
+        t._dispatching = True
         try:
             self._data_received(data)
         except Exception:
-            t = self._t
-            if t is not None:
-                t._protocol_failed(Failure(), "dataReceived")
+            t._dispatching = t._held = False
+            t._pending = None
+            t._protocol_failed(Failure(), "dataReceived")
+            return
+        t._dispatching = False
+        if t._pending is not None:
+            t._flush_held()
+        else:
+            t._held = False
 
     def eof_received(self) -> bool:
         t = self._t
@@ -163,7 +171,13 @@ class StreamTransport:
     ) -> None:
         self._reactor = reactor
         self._adapter = adapter
-        self._transport: Any = aio
+        self._aio: Any = aio
+        # Write coalescing: during one dataReceived call, the first write goes out at once and
+        # later ones are held and sent together when dataReceived returns (one system call
+        # instead of one per write, as Twisted's buffered writes give).
+        self._dispatching = False
+        self._held = False
+        self._pending: list[bytes] | None = None
         self._is_server = is_server
         self.connected = True
         self.disconnecting = False
@@ -193,6 +207,36 @@ class StreamTransport:
             return str(proto.logPrefix())
         return type(self).__name__
 
+    @property
+    def _transport(self) -> Any:
+        """The asyncio transport; assigning a new one (TLS) first sends any held writes."""
+        return self._aio
+
+    @_transport.setter
+    def _transport(self, aio: Any) -> None:
+        if self._pending:
+            self._flush_held()
+        self._aio = aio
+
+    def _flush_held(self) -> None:
+        self._held = False
+        pending, self._pending = self._pending, None
+        if pending and not self._write_closed:
+            self._aio.write(pending[0] if len(pending) == 1 else b"".join(pending))
+            producer = self.producer
+            if producer is not None and self._pull_handle is None and not self.streamingProducer:
+                self._schedule_pull()
+
+    def _hold(self, data: Any) -> None:
+        if not isinstance(data, bytes):
+            if not isinstance(data, (bytearray, memoryview)):
+                raise _bytes_type_error("write", data)
+            data = bytes(data)  # the caller may reuse its buffer, as asyncio allows
+        if self._pending is None:
+            self._pending = [data]
+        else:
+            self._pending.append(data)
+
     def _rebind_protocol(self, proto: Any) -> None:
         """Deliver events straight to *proto* (an endpoint's wrapper steps aside)."""
         self.protocol = proto
@@ -211,10 +255,14 @@ class StreamTransport:
         """
         if self._write_closed:
             return
+        if self._held:
+            self._hold(data)
+            return
         try:
-            self._transport.write(data)
+            self._aio.write(data)
         except TypeError:
             raise _bytes_type_error("write", data) from None
+        self._held = self._dispatching
         if self.producer is not None and self._pull_handle is None and not self.streamingProducer:
             self._schedule_pull()
 
@@ -229,8 +277,12 @@ class StreamTransport:
         for item in items:
             if isinstance(item, str):
                 raise _bytes_type_error("writeSequence", item)
+        if self._held:
+            for item in items:
+                self._hold(item)
+            return
         try:
-            self._transport.writelines(items)
+            self._aio.writelines(items)
         except TypeError:
             raise _bytes_type_error("writeSequence", items) from None
         if self.producer is not None and self._pull_handle is None and not self.streamingProducer:
@@ -247,13 +299,15 @@ class StreamTransport:
         """
         if self.disconnecting or self.disconnected:
             return
+        if self._pending:
+            self._flush_held()
         self.disconnecting = True
         if self.producer is not None:
             self._close_after_producer = True
-            self._transport.pause_reading()
+            self._aio.pause_reading()
             return
         self._write_closed = True
-        self._transport.close()
+        self._aio.close()
 
     def abortConnection(self) -> None:
         """Close the connection at once, discarding unsent data.
@@ -266,7 +320,8 @@ class StreamTransport:
         self.disconnecting = True
         self._write_closed = True
         self._aborted = True
-        self._transport.abort()
+        self._pending = None
+        self._aio.abort()
 
     def loseWriteConnection(self) -> None:
         """Shut down the sending side once everything written has been sent (half-close).
@@ -275,8 +330,10 @@ class StreamTransport:
         """
         if self._write_closed or self.disconnected:
             return
+        if self._pending:
+            self._flush_held()
         self._write_closed = True
-        self._transport.write_eof()
+        self._aio.write_eof()
         self._check_write_eof()
 
     def _check_write_eof(self) -> None:
@@ -285,7 +342,7 @@ class StreamTransport:
         self._eof_waiter = None
         if self.disconnected:
             return
-        if self._transport.get_write_buffer_size():
+        if self._aio.get_write_buffer_size():
             loop = self._reactor._loop
             self._eof_waiter = loop.call_later(0.005, self._check_write_eof)
             return
@@ -314,7 +371,7 @@ class StreamTransport:
         if not self.disconnected:
             self._write_closed = True
             self.disconnecting = True
-            self._transport.abort()
+            self._aio.abort()
 
     def _shutdown(self) -> None:
         """Drop the connection now, as the reactor shuts down: ``ConnectionLost``."""
@@ -325,7 +382,7 @@ class StreamTransport:
         if self._failure is None:
             self._failure = Failure(error.ConnectionLost("the reactor shut down"))
         try:
-            self._transport.abort()
+            self._aio.abort()
         except Exception:
             log.err(None, f"Error aborting {self!r} at reactor shutdown")
         self._connection_lost(None)
@@ -363,12 +420,12 @@ class StreamTransport:
     def pauseProducing(self) -> None:
         """Stop reading from the connection until :meth:`resumeProducing`."""
         if not self.disconnected:
-            self._transport.pause_reading()
+            self._aio.pause_reading()
 
     def resumeProducing(self) -> None:
         """Start reading from the connection again."""
         if not self.disconnected:
-            self._transport.resume_reading()
+            self._aio.resume_reading()
 
     def stopProducing(self) -> None:
         """Close the connection (``loseConnection``)."""
@@ -413,8 +470,10 @@ class StreamTransport:
             self._pull_handle = None
         if self._close_after_producer and not self.disconnected:
             self._close_after_producer = False
+            if self._pending:
+                self._flush_held()
             self._write_closed = True
-            self._transport.close()
+            self._aio.close()
 
     def _schedule_pull(self) -> None:
         self._pull_handle = self._reactor._loop.call_soon(self._pull)
@@ -458,7 +517,7 @@ class StreamTransport:
 
     def getHandle(self) -> Any:
         """Return the socket-like object asyncio exposes (``get_extra_info('socket')``)."""
-        return self._transport.get_extra_info("socket")
+        return self._aio.get_extra_info("socket")
 
     @property
     def socket(self) -> Any:

@@ -974,3 +974,57 @@ def test_exception_in_connection_lost_is_logged(
         run_until(asyncio.sleep(0.01))
     assert "boom in connectionLost" in caplog.text
     run_until(port.stopListening())
+
+
+class _CountingTransport:
+    """Wrap an asyncio transport, counting write() calls."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.writes = 0
+
+    def write(self, data: bytes) -> None:
+        self.writes += 1
+        self.inner.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_writes_in_one_data_received_are_coalesced(reactor: Any, run_until: Any) -> None:
+    class Chatty(Recorder):
+        def dataReceived(self, data: bytes) -> None:
+            buf = bytearray(b"reused;")
+            for i in range(100):
+                self.transport.write(b"%d;" % i)
+            self.transport.write(buf)
+            buf[:] = b"CHANGED"  # held data must not see later changes
+            self.transport.writeSequence([b"seq;", memoryview(b"mv;")])
+            if data == b"close":
+                self.transport.write(b"bye;")
+                self.transport.loseConnection()
+                self.transport.write(b"dropped;")
+
+    server = Chatty()
+    port = _listen(reactor, OneProtocolFactory(server))
+    client = RecordingClientFactory()
+    reactor.connectTCP("127.0.0.1", port.getHost().port, client)
+    proto = run_until(client.proto.made)
+    run_until(server.made)
+    counter = _CountingTransport(server.transport._transport)
+    server.transport._transport = counter
+    expected = b"".join(b"%d;" % i for i in range(100)) + b"reused;seq;mv;"
+    proto.transport.write(b"go")
+    run_until(_until(lambda: len(proto.data) >= len(expected)))
+    assert bytes(proto.data) == expected
+    assert counter.writes == 2  # the first write at once, the other 102 together
+    proto.data.clear()
+    proto.transport.write(b"close")
+    run_until(proto.lost)
+    assert bytes(proto.data) == expected + b"bye;"
+    run_until(port.stopListening())
+
+
+async def _until(pred: Any) -> None:
+    while not pred():
+        await asyncio.sleep(0.001)

@@ -49,12 +49,16 @@ __all__ = [
     "clientFromString",
     "connectProtocol",
     "serverFromString",
+    "wrapClientTLS",  # noqa: F822 - provided lazily by __getattr__
+    "wrapServerTLS",  # noqa: F822 - provided lazily by __getattr__
 ]
 
 _LAZY = {
     "SSL4ServerEndpoint": "bridge._endpoints_ssl",
     "SSL4ClientEndpoint": "bridge._endpoints_ssl",
     "ProcessEndpoint": "bridge._endpoints_process",
+    "wrapClientTLS": "bridge._endpoints_ssl",
+    "wrapServerTLS": "bridge._endpoints_ssl",
 }
 
 
@@ -685,7 +689,8 @@ def clientFromString(reactor: Any, description: str) -> Any:
 
     Examples: ``"tcp:host=example.com:port=80"``, ``"tcp:example.com:80:timeout=5"``,
     ``"tcp:127.0.0.1:80:bindAddress=127.0.0.1"``, ``"unix:path=/var/run/app.sock"``,
-    ``"unix:/var/run/app.sock:checkPID=1"``, ``"ssl:host=example.com:port=443"``.
+    ``"unix:/var/run/app.sock:checkPID=1"``, ``"ssl:host=example.com:port=443"``,
+    ``"tls:example.com:443"``.
 
     :raises ValueError: naming the part of *description* that is wrong.
     """
@@ -724,7 +729,11 @@ def clientFromString(reactor: Any, description: str) -> Any:
         from bridge._endpoints_ssl import parse_ssl_client
 
         return parse_ssl_client(reactor, *args, **kwargs)
+    if kind == "tls":
+        from bridge._endpoints_ssl import parse_tls_client
+
+        return parse_tls_client(reactor, *args, **kwargs)
     raise ValueError(
         f"client endpoint {description!r}: unknown endpoint type {kind!r} "
-        "(known: tcp, tcp6, unix, ssl)"
+        "(known: tcp, tcp6, unix, ssl, tls)"
     )

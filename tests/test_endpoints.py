@@ -49,6 +49,8 @@ def test_public_names() -> None:
             "clientFromString",
             "connectProtocol",
             "serverFromString",
+            "wrapClientTLS",
+            "wrapServerTLS",
         ]
     )
     with pytest.raises(AttributeError):
@@ -60,6 +62,8 @@ def test_ssl_endpoints_are_re_exported() -> None:
 
     assert endpoints.SSL4ServerEndpoint is _endpoints_ssl.SSL4ServerEndpoint
     assert endpoints.SSL4ClientEndpoint is _endpoints_ssl.SSL4ClientEndpoint
+    assert endpoints.wrapClientTLS is _endpoints_ssl.wrapClientTLS
+    assert endpoints.wrapServerTLS is _endpoints_ssl.wrapServerTLS
 
 
 def _echo_through(run_until: Any, proto: Recorder) -> None:

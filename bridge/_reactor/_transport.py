@@ -538,6 +538,29 @@ class StreamTransport:
         sock = self.getHandle()
         return bool(sock is not None and sock.getsockopt(level, option))
 
+    # -- TLS (bridge._reactor.ssl does the work) ---------------------------------------------
+
+    def startTLS(self, contextFactory: object, normal: bool = True) -> None:
+        """Upgrade this connection to TLS; see ``ITLSTransport.startTLS``."""
+        from bridge._reactor.ssl import start_tls  # type: ignore[import-not-found,unused-ignore]
+
+        start_tls(self, contextFactory, normal)
+
+    @property
+    def negotiatedProtocol(self) -> bytes | None:
+        """Return the ALPN protocol agreed during the TLS handshake, or None."""
+        from bridge._reactor.ssl import negotiated_protocol  # type: ignore[import-not-found,unused-ignore]
+
+        result: bytes | None = negotiated_protocol(self)
+        return result
+
+    def getPeerCertificate(self) -> object:
+        """Return the peer's certificate once TLS is established."""
+        from bridge._reactor.ssl import peer_certificate  # type: ignore[import-not-found,unused-ignore]
+
+        result: object = peer_certificate(self)
+        return result
+
 
 def _ip_address(kind: Any, sockaddr: Any) -> IPv4Address | IPv6Address:
     if len(sockaddr) == 4:
@@ -585,27 +608,6 @@ class TCPTransport(StreamTransport):
     def getTcpKeepAlive(self) -> bool:
         """Return whether ``SO_KEEPALIVE`` is set."""
         return self._get_sock_option(socket.SOL_SOCKET, socket.SO_KEEPALIVE)
-
-    def startTLS(self, contextFactory: object, normal: bool = True) -> None:
-        """Upgrade this connection to TLS; see ``ITLSTransport.startTLS``."""
-        from bridge._reactor.ssl import start_tls  # type: ignore[import-not-found,unused-ignore]
-
-        start_tls(self, contextFactory, normal)
-
-    @property
-    def negotiatedProtocol(self) -> bytes | None:
-        """Return the ALPN protocol agreed during the TLS handshake, or None."""
-        from bridge._reactor.ssl import negotiated_protocol  # type: ignore[import-not-found,unused-ignore]
-
-        result: bytes | None = negotiated_protocol(self)
-        return result
-
-    def getPeerCertificate(self) -> object:
-        """Return the peer's certificate once TLS is established."""
-        from bridge._reactor.ssl import peer_certificate  # type: ignore[import-not-found,unused-ignore]
-
-        result: object = peer_certificate(self)
-        return result
 
 
 def _unix_address(name: Any) -> UNIXAddress:

@@ -14,6 +14,7 @@ and holds at most one frame (plus the last chunk received) whatever the split of
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
 from zope.interface import implementer
@@ -23,8 +24,6 @@ from bridge.interfaces import IConsumer, IProducer
 from bridge.protocol import Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from bridge.defer import Deferred
 
 __all__ = [
@@ -49,10 +48,6 @@ class IncompleteNetstring(Exception):
 
 class StringTooLongError(AssertionError):
     """Raise when a string is too long for the length prefix of its protocol."""
-
-
-def _transport_disconnecting(transport: Any) -> bool:
-    return transport is not None and bool(getattr(transport, "disconnecting", False))
 
 
 class _PauseableProtocol(Protocol):
@@ -133,34 +128,88 @@ class LineReceiver(_PauseableProtocol):
         buffer = self._rx
         if buffer is None:
             buffer = self._rx = ReceiveBuffer()
-        buffer.feed(data)
         if self._busyReceiving:
             # Called from inside a callback (setLineMode(extra) for one): the running loop
             # will get to these bytes.
+            buffer.feed(data)
             return None
+        # Between calls an empty buffer holds b"" (every path that consumes all resets it).
+        if buffer._data or type(data) is not bytes:
+            buffer.feed(data)
+        else:
+            delimiter = self.delimiter
+            line, found, rest = (
+                data.partition(delimiter)
+                if delimiter and len(data) <= _SHORT_CHUNK
+                else (data, b"", b"")
+            )
+            if found and not rest and self.line_mode and not self.paused:
+                # Exactly one whole line, the commonest chunk of all: deliver it with no
+                # buffer bookkeeping, as there is no rest to keep.
+                if len(line) > self.MAX_LENGTH:
+                    return self.lineLengthExceeded(data)
+                self._busyReceiving = True
+                try:
+                    why = self.lineReceived(line)
+                finally:
+                    self._busyReceiving = False
+                if why:
+                    return why
+                transport = self.transport
+                if not buffer._data or (transport is not None and transport.disconnecting):
+                    return None
+                # The callback fed more data (re-entrant dataReceived): parse it below.
+            else:
+                # Parse the caller's bytes in place, without copying.
+                buffer._data = data
+                buffer._start = buffer._searched = 0
         self._busyReceiving = True
         try:
-            while buffer and not self.paused:
+            # The ReceiveBuffer operations are inlined in this hot loop (a method call per
+            # line would cost more than Twisted's split); the semantics are take_line()'s.
+            while True:
+                pending = buffer._data
+                start = buffer._start
+                end = len(pending)
+                if start >= end or self.paused:
+                    return None
                 if self.line_mode:
                     delimiter = self.delimiter
-                    line = buffer.take_line(delimiter)
-                    if line is None:
-                        if len(buffer) >= self.MAX_LENGTH + len(delimiter):
+                    if not delimiter:
+                        index = -1  # Twisted's split() refuses b"": no line ever ends
+                    elif buffer._searched > start and delimiter == buffer._searched_delimiter:
+                        index = pending.find(delimiter, buffer._searched)
+                    else:
+                        index = pending.find(delimiter, start)
+                    if index < 0:
+                        buffer._searched = max(start, end - len(delimiter) + 1)
+                        buffer._searched_delimiter = delimiter
+                        if end - start >= self.MAX_LENGTH + len(delimiter):
                             return self.lineLengthExceeded(buffer.take_all())
                         return None
-                    if len(line) > self.MAX_LENGTH:
+                    piece = pending[start:index]
+                    line = piece if type(piece) is bytes else bytes(piece)
+                    buffer._start = index + len(delimiter)
+                    if index - start > self.MAX_LENGTH:
                         return self.lineLengthExceeded(line + delimiter + buffer.take_all())
                     why = self.lineReceived(line)
-                    if why or _transport_disconnecting(self.transport):
+                    if why:
                         return why
+                    transport = self.transport
+                    if transport is not None and transport.disconnecting:
+                        return None
                 else:
                     why = self.rawDataReceived(buffer.take_all())
                     if why:
                         return why
-            return None
         finally:
             self._busyReceiving = False
-            buffer.compact()
+            if buffer._start:
+                if buffer._start == len(buffer._data):
+                    buffer._data = b""
+                    buffer._start = buffer._searched = 0
+                else:
+                    buffer.compact()
 
     def setLineMode(self, extra: bytes = b"") -> Any:
         """Switch to line mode, then parse *extra* (data a raw-mode handler did not use).
@@ -278,6 +327,11 @@ class LineOnlyReceiver(Protocol):
 # -- length-prefixed strings --------------------------------------------------------------------
 
 
+_SHORT_CHUNK = 1024  # LineReceiver tries its one-line fast path on chunks up to this size
+
+_unpackers: dict[str, Callable[[bytes | bytearray, int], tuple[Any, ...]]] = {}
+
+
 class IntNStringReceiver(_PauseableProtocol):
     """Receive strings each preceded by its length as a fixed-size integer.
 
@@ -320,22 +374,46 @@ class IntNStringReceiver(_PauseableProtocol):
         buffer = self._rx
         if buffer is None:
             buffer = self._rx = ReceiveBuffer()
-        buffer.feed(data)
+        if buffer._data or type(data) is not bytes:
+            buffer.feed(data)
+        else:
+            # Nothing left over: parse the caller's bytes in place, without copying.
+            buffer._data = data
+            buffer._start = 0
         fmt = self.structFormat
+        unpack = _unpackers.get(fmt)
+        if unpack is None:
+            unpack = _unpackers[fmt] = struct.Struct(fmt).unpack_from
         prefix_length = self.prefixLength
         try:
-            while len(buffer) >= prefix_length and not self.paused:
-                (length,) = buffer.unpack_prefix(fmt)
+            # ReceiveBuffer operations inlined, as in LineReceiver.dataReceived.
+            while not self.paused:
+                pending = buffer._data
+                start = buffer._start
+                available = len(pending) - start
+                if available < prefix_length:
+                    break
+                (length,) = unpack(pending, start)
                 if length > self.MAX_LENGTH:
                     # The prefix stays buffered, as in Twisted.
                     self.lengthLimitExceeded(length)
                     return
-                if len(buffer) < prefix_length + length:
+                if available < prefix_length + length:
                     break
-                buffer.skip(prefix_length)
-                self.stringReceived(buffer.take(length))
+                start += prefix_length
+                end = start + length
+                string = pending[start:end]
+                if type(string) is not bytes:
+                    string = bytes(string)
+                buffer._start = end
+                self.stringReceived(string)
         finally:
-            buffer.compact()
+            if buffer._start:
+                if buffer._start == len(buffer._data):
+                    buffer._data = b""
+                    buffer._start = buffer._searched = 0
+                else:
+                    buffer.compact()
 
     def stringReceived(self, string: bytes) -> None:
         """Handle one complete string, without its prefix; override this."""

@@ -766,3 +766,22 @@ def test_file_sender() -> None:
         consumer.producer.resumeProducing()
     assert consumer.chunks == [b"0123", b"4567", b"89"]
     assert success_result_of(d) == b"9"
+
+
+@pytest.mark.parametrize("kind", [bytearray, memoryview])
+def test_line_receiver_accepts_bytes_like_and_copies(kind: Callable[[bytes], Any]) -> None:
+    proto = new_lines()
+    chunk = bytearray(b"abc\r\ndef")
+    proto.dataReceived(kind(chunk))  # type: ignore[arg-type]
+    chunk[:] = b"XXXXXXXX"  # the caller reuses its buffer
+    proto.dataReceived(b"\r\n")
+    assert proto.lines == [b"abc", b"def"]
+    assert all(type(line) is bytes for line in proto.lines)
+
+
+def test_int32_accepts_bytearray() -> None:
+    proto = Strings()
+    proto.makeConnection(RecordingTransport([]))
+    proto.dataReceived(bytearray(frames32([b"one", b"two"])))  # type: ignore[arg-type]
+    assert proto.strings == [b"one", b"two"]
+    assert all(type(s) is bytes for s in proto.strings)

@@ -37,6 +37,7 @@ from bridge.interfaces import (
     ITLSTransport,
     IUNIXTransport,
 )
+from bridge.protocol import connectionDone
 
 if TYPE_CHECKING:
     from bridge.protocol import Protocol as TwistedProtocol
@@ -393,6 +394,9 @@ class StreamTransport:
             reason = self._failure
         elif self._aborted:
             reason = Failure(error.ConnectionAborted())
+        elif exc is None:
+            # One shared Failure for every clean close, as Twisted's reactor does.
+            reason = connectionDone
         else:
             reason = Failure(lost_reason(exc))
         self.connected = False

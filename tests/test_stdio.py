@@ -1,0 +1,255 @@
+"""bridge.stdio.StandardIO: a protocol on the process's own stdin/stdout, on both loops."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from zope.interface import implementer
+from zope.interface.verify import verifyObject
+
+from bridge.defer import Deferred
+from bridge.error import ConnectionDone
+from bridge.failure import Failure
+from bridge.interfaces import IHalfCloseableProtocol, ITransport
+from bridge.protocol import ProcessProtocol, Protocol
+from bridge.stdio import StandardIO
+
+PY = sys.executable
+ROOT = str(Path(__file__).resolve().parent.parent)
+
+ECHO = r"""
+import sys
+sys.path.insert(0, sys.argv[2])
+import bridge
+bridge.install(backend=sys.argv[1])
+from bridge import reactor
+from bridge.basic import LineReceiver
+from bridge.stdio import StandardIO
+
+class Echo(LineReceiver):
+    delimiter = b"\n"
+    def connectionMade(self):
+        self.sendLine(b"hello")
+    def lineReceived(self, line):
+        self.sendLine(b"echo: " + line)
+    def connectionLost(self, reason):
+        sys.stderr.write("lost " + type(reason.value).__name__ + "\n")
+        reactor.stop()
+
+StandardIO(Echo())
+reactor.run()
+"""
+
+HALF = r"""
+import sys
+sys.path.insert(0, sys.argv[2])
+import bridge
+bridge.install(backend=sys.argv[1])
+from zope.interface import implementer
+from bridge import reactor
+from bridge.interfaces import IHalfCloseableProtocol
+from bridge.protocol import Protocol
+from bridge.stdio import StandardIO
+
+@implementer(IHalfCloseableProtocol)
+class Count(Protocol):
+    n = 0
+    def dataReceived(self, data):
+        self.n += len(data)
+    def readConnectionLost(self):
+        self.transport.write(b"total %d\n" % self.n)
+        self.transport.loseConnection()
+    def writeConnectionLost(self):
+        pass
+    def connectionLost(self, reason):
+        reactor.stop()
+
+StandardIO(Count())
+reactor.run()
+"""
+
+
+def run_child(script: str, backend: str, **kw: Any) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [PY, "-c", script, backend, ROOT], capture_output=True, timeout=30, check=False, **kw
+    )
+
+
+def test_line_echo_through_pipes(backend: str) -> None:
+    done = run_child(ECHO, backend, input=b"one\ntwo\n")
+    assert done.stdout == b"hello\necho: one\necho: two\n"
+    assert done.stderr == b"lost ConnectionDone\n"
+    assert done.returncode == 0
+
+
+def test_regular_files_for_stdin_and_stdout(backend: str, tmp_path: Path) -> None:
+    source = tmp_path / "in.txt"
+    source.write_bytes(b"".join(b"line %d\n" % i for i in range(2000)))
+    target = tmp_path / "out.txt"
+    with open(source, "rb") as stdin, open(target, "wb") as stdout:
+        done = subprocess.run(
+            [PY, "-c", ECHO, backend, ROOT],
+            stdin=stdin,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            timeout=30,
+            check=False,
+        )
+    assert done.stderr == b"lost ConnectionDone\n"
+    lines = target.read_bytes().split(b"\n")
+    assert (
+        lines[0] == b"hello" and lines[1] == b"echo: line 0" and lines[2000] == b"echo: line 1999"
+    )
+
+
+def test_dev_null_stdin(backend: str) -> None:
+    done = run_child(ECHO, backend, stdin=subprocess.DEVNULL)
+    assert done.stdout == b"hello\n"
+    assert done.stderr == b"lost ConnectionDone\n"
+
+
+def test_half_close_protocol_answers_after_end_of_input(backend: str) -> None:
+    data = os.urandom(1 << 20)
+    done = run_child(HALF, backend, input=data)
+    assert done.stdout == b"total %d\n" % len(data)
+    assert done.returncode == 0
+
+
+def test_interactive_echo_under_spawn_process(reactor: Any, run_until: Any, backend: str) -> None:
+    """When driven line by line, then each line is answered before the next is sent."""
+
+    class Driver(ProcessProtocol):
+        def __init__(self) -> None:
+            self.buffer = b""
+            self.waiting: Deferred[bytes] | None = None
+            self.ended: Deferred[None] = Deferred()
+            self.reason: Failure | None = None
+            self.err = b""
+
+        def expect(self) -> Deferred[bytes]:
+            self.waiting = Deferred()
+            self._check()
+            return self.waiting
+
+        def _check(self) -> None:
+            if self.waiting is not None and b"\n" in self.buffer:
+                line, self.buffer = self.buffer.split(b"\n", 1)
+                d, self.waiting = self.waiting, None
+                d.callback(line)
+
+        def outReceived(self, data: bytes) -> None:
+            self.buffer += data
+            self._check()
+
+        def errReceived(self, data: bytes) -> None:
+            self.err += data
+
+        def processEnded(self, reason: Failure) -> None:
+            self.reason = reason
+            self.ended.callback(None)
+
+    driver = Driver()
+    reactor.spawnProcess(driver, PY, [PY, "-c", ECHO, backend, ROOT], env=None)
+    assert run_until(driver.expect(), timeout=20) == b"hello"
+    driver.transport.write(b"first\n")
+    assert run_until(driver.expect()) == b"echo: first"
+    driver.transport.write(b"second\n")
+    assert run_until(driver.expect()) == b"echo: second"
+    driver.transport.closeStdin()
+    run_until(driver.ended)
+    assert driver.reason is not None and driver.reason.value.exitCode == 0
+    assert driver.err == b"lost ConnectionDone\n"
+
+
+# -- in-process, on pipes -------------------------------------------------------------------
+
+
+class Collect(Protocol):
+    def __init__(self) -> None:
+        self.data = b""
+        self.lost: Deferred[None] = Deferred()
+        self.reason: Failure | None = None
+
+    def dataReceived(self, data: bytes) -> None:
+        self.data += data
+
+    def connectionLost(self, reason: Failure = ConnectionDone) -> None:  # type: ignore[assignment]
+        self.reason = reason
+        self.lost.callback(None)
+
+
+def test_in_process_pipes(reactor: Any, run_until: Any) -> None:
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    proto = Collect()
+    transport = StandardIO(proto, stdin=in_r, stdout=out_w, reactor=reactor)
+    assert proto.transport is transport
+    assert verifyObject(ITransport, transport)
+    transport.write(b"written before connecting")  # buffered until the pipe is connected
+    os.write(in_w, b"from outside")
+    os.close(in_w)
+    run_until(proto.lost)
+    assert proto.reason is not None and proto.reason.check(ConnectionDone)
+    assert proto.data == b"from outside"
+    with os.fdopen(out_r, "rb") as f:
+        assert f.read() == b"written before connecting"  # EOF: StandardIO closed stdout
+
+
+def test_write_rejects_text(reactor: Any, run_until: Any) -> None:
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    proto = Collect()
+    transport = StandardIO(proto, stdin=in_r, stdout=out_w, reactor=reactor)
+    with pytest.raises(TypeError, match="must be bytes"):
+        transport.write("text")  # type: ignore[arg-type]
+    os.close(in_w)
+    run_until(proto.lost)
+    os.close(out_r)
+
+
+def test_pause_producing_stops_reading(reactor: Any, run_until: Any) -> None:
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    proto = Collect()
+    transport = StandardIO(proto, stdin=in_r, stdout=out_w, reactor=reactor)
+    transport.pauseProducing()
+    os.write(in_w, b"held back")
+    tick: Deferred[None] = Deferred()
+    reactor.callLater(0.1, tick.callback, None)
+    run_until(tick)
+    assert proto.data == b""
+    transport.resumeProducing()
+    os.close(in_w)
+    run_until(proto.lost)
+    assert proto.data == b"held back"
+    os.close(out_r)
+
+
+def test_half_closeable_gets_read_connection_lost(reactor: Any, run_until: Any) -> None:
+    @implementer(IHalfCloseableProtocol)
+    class Half(Collect):
+        events: list[str]
+
+        def readConnectionLost(self) -> None:
+            self.events.append("read")
+            self.transport.write(b"bye")
+            self.transport.loseConnection()
+
+        def writeConnectionLost(self) -> None:
+            self.events.append("write")
+
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    proto = Half()
+    proto.events = []
+    StandardIO(proto, stdin=in_r, stdout=out_w, reactor=reactor)
+    os.close(in_w)
+    run_until(proto.lost)
+    assert proto.events == ["read"]
+    with os.fdopen(out_r, "rb") as f:
+        assert f.read() == b"bye"

@@ -64,6 +64,7 @@ __all__ = [
     "StringTransportWithDisconnection",
     "SynchronousResolver",
     "connect_in_memory",
+    "waitUntilAllDisconnected",
 ]
 
 
@@ -796,3 +797,19 @@ class RaisingMemoryReactor:
     def adoptStreamConnection(self, fileDescriptor: int, addressFamily: int, factory: Any) -> None:
         """Raise the connect exception."""
         self._raise("connect")
+
+
+def waitUntilAllDisconnected(reactor: Any, protocols: Sequence[Any]) -> Any:
+    """Return a Deferred that fires once no protocol in *protocols* has a connected transport.
+
+    It polls every 10 ms on *reactor* (any ``IReactorTime``, e.g. a :class:`MemoryReactorClock`).
+    """
+    from bridge.task import LoopingCall
+
+    def check() -> None:
+        if not any(proto.transport.connected for proto in protocols):
+            loop.stop()
+
+    loop = LoopingCall(check)
+    loop.clock = reactor
+    return loop.start(0.01, now=True)

@@ -572,3 +572,20 @@ def test_connect_in_memory_unix_addresses() -> None:
     )
     assert client.transport.getPeer() == UNIXAddress("/tmp/sock")
     assert server.transport.getPeer() == UNIXAddress(None)
+
+
+def test_wait_until_all_disconnected() -> None:
+    from tests.helpers import assert_no_result
+
+    clock = testing.MemoryReactorClock()
+    protocols = [Collect(), Collect()]
+    for proto in protocols:
+        proto.makeConnection(testing.StringTransport())
+    d = testing.waitUntilAllDisconnected(clock, protocols)
+    assert_no_result(d)
+    protocols[0].transport.connected = False
+    clock.advance(0.01)
+    assert_no_result(d)
+    protocols[1].transport.connected = False
+    clock.advance(0.01)
+    success_result_of(d)

@@ -96,3 +96,17 @@ def test_unix_abstract_namespace() -> None:
     assert UNIXAddress(b"\0abstract") != UNIXAddress(b"\0other")
     assert UNIXAddress(b"\0abstract") == UNIXAddress(b"\0abstract")
     assert repr(UNIXAddress(b"\0abstract")) == repr(taddress.UNIXAddress(b"\0abstract"))
+
+
+def test_public_surface() -> None:
+    import bridge.address as module
+
+    assert sorted(module.__all__) == [
+        "HostnameAddress",
+        "IAddress",
+        "IPv4Address",
+        "IPv6Address",
+        "UNIXAddress",
+    ]
+    for name in module.__all__:
+        assert getattr(module, name).__doc__, name

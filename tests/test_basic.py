@@ -785,3 +785,24 @@ def test_int32_accepts_bytearray() -> None:
     proto.dataReceived(bytearray(frames32([b"one", b"two"])))  # type: ignore[arg-type]
     assert proto.strings == [b"one", b"two"]
     assert all(type(s) is bytes for s in proto.strings)
+
+
+def test_public_surface() -> None:
+    import bridge.basic as module
+
+    assert sorted(module.__all__) == [
+        "FileSender",
+        "IncompleteNetstring",
+        "Int16StringReceiver",
+        "Int32StringReceiver",
+        "Int8StringReceiver",
+        "IntNStringReceiver",
+        "LineOnlyReceiver",
+        "LineReceiver",
+        "NetstringParseError",
+        "NetstringReceiver",
+        "StatefulStringProtocol",
+        "StringTooLongError",
+    ]
+    for name in module.__all__:
+        assert getattr(module, name).__doc__, name

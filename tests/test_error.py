@@ -167,3 +167,59 @@ def test_connection_failures_are_shared_failures() -> None:
 def test_unknown_attribute_raises() -> None:
     with pytest.raises(AttributeError, match="no attribute 'NOPE'"):
         error.NOPE  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_public_surface() -> None:
+    import bridge.error as module
+
+    assert sorted(module.__all__) == [
+        "AlreadyCalled",
+        "AlreadyCancelled",
+        "AlreadyListened",
+        "BadFileError",
+        "BindError",
+        "CONNECTION_DONE",
+        "CONNECTION_LOST",
+        "CannotListenError",
+        "CertificateError",
+        "ConnectBindError",
+        "ConnectError",
+        "ConnectInProgressError",
+        "ConnectingCancelledError",
+        "ConnectionAborted",
+        "ConnectionClosed",
+        "ConnectionDone",
+        "ConnectionFdescWentAway",
+        "ConnectionLost",
+        "ConnectionRefusedError",
+        "DNSLookupError",
+        "FileDescriptorOverrun",
+        "InvalidAddressError",
+        "MessageLengthError",
+        "MulticastJoinError",
+        "NoProtocol",
+        "NoRouteError",
+        "NotConnectingError",
+        "NotListeningError",
+        "PeerVerifyError",
+        "ProcessDone",
+        "ProcessExitedAlready",
+        "ProcessTerminated",
+        "ReactorAlreadyInstalledError",
+        "ReactorAlreadyRunning",
+        "ReactorNotRestartable",
+        "ReactorNotRunning",
+        "SSLError",
+        "ServiceNameUnknownError",
+        "TCPTimedOutError",
+        "TimeoutError",
+        "UnknownHostError",
+        "UnsupportedAddressFamily",
+        "UnsupportedSocketType",
+        "UserError",
+        "VerifyError",
+        "errnoMapping",
+        "getConnectError",
+    ]
+    for name in module.__all__:
+        assert getattr(module, name).__doc__, name

@@ -589,3 +589,26 @@ def test_wait_until_all_disconnected() -> None:
     protocols[1].transport.connected = False
     clock.advance(0.01)
     success_result_of(d)
+
+
+def test_public_surface() -> None:
+    import bridge.testing as module
+
+    assert sorted(module.__all__) == [
+        "AccumulatingProtocol",
+        "FakeDatagramTransport",
+        "InMemoryPump",
+        "LineSendingProtocol",
+        "MemoryReactor",
+        "MemoryReactorClock",
+        "NonStreamingProducer",
+        "RaisingMemoryReactor",
+        "StringIOWithoutClosing",
+        "StringTransport",
+        "StringTransportWithDisconnection",
+        "SynchronousResolver",
+        "connect_in_memory",
+        "waitUntilAllDisconnected",
+    ]
+    for name in module.__all__:
+        assert getattr(module, name).__doc__, name

@@ -960,3 +960,62 @@ def test_tls_client_description_errors_name_the_bad_part(
 
     with pytest.raises(ValueError, match=f"^tls client endpoint: .*{message}"):
         parse_tls_client(None, *args, **kwargs)
+
+
+def test_start_tls_over_unix_sockets(
+    reactor: Any, run_until: Any, ca: trustme.CA, server_cert: trustme.LeafCert, tmp_path: Path
+) -> None:
+    class Server(HandshakeRecorder):
+        def connectionMade(self) -> None:
+            super().connectionMade()
+            self.transport.startTLS(_private(server_cert).options())
+            self.transport.write(b"over unix")
+
+    class ClientSide(HandshakeRecorder):
+        def connectionMade(self) -> None:
+            super().connectionMade()
+            # A UNIX peer has no host name: say which name the certificate must carry.
+            self.transport.startTLS(_client_options(ca, hostname="localhost"))
+
+    class Unnamed(Recorder):
+        def connectionMade(self) -> None:
+            super().connectionMade()
+            self.transport.startTLS(ssl.create_default_context())
+
+    path = str(tmp_path / "tls.sock")
+    servers = Servers(Server)
+    port = reactor.listenUNIX(path, servers)
+    proto = ClientSide()
+    reactor.connectUNIX(path, Client(proto))
+    run_until(_until(lambda: bytes(proto.data) == b"over unix"))
+    assert proto.peer.getSubject().CN == b"bridge tls server"
+    proto.transport.loseConnection()
+    run_until(proto.lost)
+    unnamed = Unnamed()
+    reactor.connectUNIX(path, Client(unnamed))
+    # connectionMade raised: the error is logged and the connection dropped.
+    assert not run_until(unnamed.lost).check(error.ConnectionDone)
+    run_until(port.stopListening())
+
+
+def test_tls_client_string_through_client_from_string(
+    reactor: Any, run_until: Any, ca: trustme.CA, server_cert: trustme.LeafCert, tmp_path: Path
+) -> None:
+    from bridge import _endpoints_ssl
+    from bridge.endpoints import clientFromString, wrapClientTLS, wrapServerTLS
+
+    assert wrapClientTLS is _endpoints_ssl.wrapClientTLS
+    assert wrapServerTLS is _endpoints_ssl.wrapServerTLS
+    roots = tmp_path / "roots"
+    roots.mkdir()
+    (roots / "ca.pem").write_bytes(ca.cert_pem.bytes())
+    port = reactor.listenSSL(0, Servers(), _private(server_cert).options(), interface="127.0.0.1")
+    endpoint = clientFromString(reactor, f"tls:localhost:{port.getHost().port}:trustRoots={roots}")
+    proto = run_until(endpoint.connect(protocol.Factory.forProtocol(Recorder)))
+    proto.transport.write(b"via string")
+    run_until(_until(lambda: bytes(proto.data) == b"via string"))
+    proto.transport.loseConnection()
+    run_until(proto.lost)
+    with pytest.raises(ValueError, match="tls client endpoint: unknown option 'colour'"):
+        clientFromString(reactor, "tls:localhost:443:colour=red")
+    run_until(port.stopListening())

@@ -408,6 +408,26 @@ def test_pause_during_start_tls_handshake_holds_data_until_resumed(
     run_until(port.stopListening())
 
 
+def test_abort_connection_over_tls(
+    reactor: Any, run_until: Any, ca: trustme.CA, server_cert: trustme.LeafCert
+) -> None:
+    servers = Servers()
+    port = reactor.listenSSL(0, servers, _private(server_cert).options(), interface="127.0.0.1")
+    client = Client()
+    reactor.connectSSL("127.0.0.1", port.getHost().port, client, _client_options(ca))
+    proto = run_until(client.proto.made)
+    server = run_until(servers.first)
+    proto.transport.write(b"unsent, perhaps")
+    proto.transport.abortConnection()
+    assert run_until(proto.lost).check(error.ConnectionAborted)
+    # asyncio reports an EOF without TLS close_notify as a clean close (ConnectionDone);
+    # Twisted reports ConnectionLost there (a documented difference).
+    reason = run_until(server.lost)
+    assert reason.check(error.ConnectionDone, error.ConnectionLost)
+    assert bytes(server.data) in (b"", b"unsent, perhaps")
+    run_until(port.stopListening())
+
+
 def test_bad_context_factory_fails_at_the_call(reactor: Any) -> None:
     with pytest.raises(TypeError, match="getContext"):
         reactor.listenSSL(0, Servers(), object(), interface="127.0.0.1")

@@ -90,11 +90,25 @@ class LineScript:
             self.events.append(("setLineMode returned", result))
         elif b"RET" in data:
             return "raw-stop"
+        elif b"PAUSE" in data:
+            self.pauseProducing()  # type: ignore[attr-defined]
+        elif b"CLEAR" in data:
+            self.events.append(("cleared", self.clearLineBuffer()))  # type: ignore[attr-defined]
         return None
+
+    close_on_exceed = True
 
     def lineLengthExceeded(self, line: bytes) -> object:
         self.events.append(("exceeded", line))
+        if not self.close_on_exceed:
+            return None
         return super().lineLengthExceeded(line)  # type: ignore[misc]
+
+
+class TolerantLineScript(LineScript):
+    """Keep the connection open on long lines, so parsing goes on after them."""
+
+    close_on_exceed = False
 
 
 class StringScript:
@@ -183,6 +197,8 @@ LINE_TOKENS = [
     b"SEND\r\n",
     b"REENTER\r\n",
     b"0123456789",
+    b"PAUSE",
+    b"CLEAR",
 ]
 line_streams = st.lists(st.sampled_from(LINE_TOKENS), max_size=30).map(b"".join)
 cuts = st.lists(st.integers(min_value=0, max_value=400), max_size=12)
@@ -201,6 +217,18 @@ def test_line_receiver_matches_twisted(
     chunks = split_at(stream, cut)
     ours = drive(_make(basic.LineReceiver, LineScript, max_length), chunks)
     theirs = drive(_make(tbasic.LineReceiver, LineScript, max_length), chunks)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("max_length", [3, 8])
+@hyp
+@given(stream=line_streams, cut=cuts)
+def test_line_receiver_tolerant_of_long_lines_matches_twisted(
+    max_length: int, stream: bytes, cut: list[int]
+) -> None:
+    chunks = split_at(stream, cut)
+    ours = drive(_make(basic.LineReceiver, TolerantLineScript, max_length), chunks)
+    theirs = drive(_make(tbasic.LineReceiver, TolerantLineScript, max_length), chunks)
     assert ours == theirs
 
 
@@ -417,9 +445,29 @@ class OnlyScript:
         elif line == b"SEND":
             self.sendLine(b"reply")  # type: ignore[attr-defined]
 
+    close_on_exceed = True
+
     def lineLengthExceeded(self, line: bytes) -> object:
         self.events.append(("exceeded", line))
+        if not self.close_on_exceed:
+            return None
         return super().lineLengthExceeded(line)  # type: ignore[misc]
+
+
+class TolerantOnlyScript(OnlyScript):
+    close_on_exceed = False
+
+
+@pytest.mark.parametrize("script", [OnlyScript, TolerantOnlyScript])
+@hyp
+@given(stream=line_streams, cut=cuts)
+def test_line_only_receiver_short_lines_matches_twisted(
+    script: type, stream: bytes, cut: list[int]
+) -> None:
+    chunks = split_at(stream, cut)
+    ours = drive(_make(basic.LineOnlyReceiver, script, 4), chunks)
+    theirs = drive(_make(tbasic.LineOnlyReceiver, script, 4), chunks)
+    assert ours == theirs
 
 
 @pytest.mark.parametrize("max_length", [None, 5, 12])

@@ -253,3 +253,41 @@ def test_half_closeable_gets_read_connection_lost(reactor: Any, run_until: Any) 
     assert proto.events == ["read"]
     with os.fdopen(out_r, "rb") as f:
         assert f.read() == b"bye"
+
+
+def test_standard_io_endpoint(
+    reactor: Any, run_until: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bridge._endpoints_process import StandardIOEndpoint
+    from bridge.protocol import Factory
+    from bridge.stdio import PipeAddress
+
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    seen: list[object] = []
+
+    class Built(Collect):
+        pass
+
+    class F(Factory):
+        protocol = Built
+
+        def buildProtocol(self, addr: object) -> Built:
+            seen.append(addr)
+            return Built()
+
+    import bridge.stdio
+
+    real = bridge.stdio.StandardIO
+    monkeypatch.setattr(
+        bridge.stdio,
+        "StandardIO",
+        lambda proto, reactor=None: real(proto, stdin=in_r, stdout=out_w, reactor=reactor),
+    )
+    transport = run_until(StandardIOEndpoint(reactor).listen(F()))
+    assert seen == [PipeAddress()]
+    transport.write(b"out")
+    os.close(in_w)
+    run_until(transport.protocol.lost)
+    with os.fdopen(out_r, "rb") as f:
+        assert f.read() == b"out"

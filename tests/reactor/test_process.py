@@ -14,10 +14,10 @@ import pytest
 from zope.interface.verify import verifyObject
 
 from bridge.defer import Deferred
-from bridge.error import ProcessDone, ProcessExitedAlready, ProcessTerminated
+from bridge.error import ConnectionDone, ProcessDone, ProcessExitedAlready, ProcessTerminated
 from bridge.failure import Failure
 from bridge.interfaces import IProcessTransport
-from bridge.protocol import ProcessProtocol
+from bridge.protocol import Factory, ProcessProtocol, Protocol, connectionDone
 
 PY = sys.executable
 
@@ -665,3 +665,70 @@ def test_same_results_as_real_twisted(reactor: Any, run_until: Any) -> None:
         )
         ours["order"] = ["made" if o == "connectionMade" else o for o in ours["order"]]
         assert ours == theirs[name], name
+
+
+# -- ProcessEndpoint ------------------------------------------------------------------------------
+
+
+class _Upper(Protocol):
+    def __init__(self) -> None:
+        self.received = b""
+        self.lost: Deferred[None] = Deferred()
+        self.reason: Failure | None = None
+
+    def connectionMade(self) -> None:
+        self.transport.write(b"shout")
+        self.transport.closeStdin()
+
+    def dataReceived(self, data: bytes) -> None:
+        self.received += data
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self.reason = reason
+        self.lost.callback(None)
+
+
+def test_process_endpoint_connects_a_plain_protocol(reactor: Any, run_until: Any) -> None:
+    from bridge.endpoints import ProcessEndpoint
+
+    code = "import sys; sys.stdout.write(sys.stdin.read().upper())"
+    endpoint = ProcessEndpoint(reactor, PY, py(code), env=None)
+    proto = run_until(endpoint.connect(Factory.forProtocol(_Upper)))
+    assert isinstance(proto, _Upper)
+    assert isinstance(proto.transport.pid, int)
+    run_until(proto.lost)
+    assert proto.received == b"SHOUT"
+    assert proto.reason is not None and proto.reason.check(ConnectionDone)
+
+
+def test_process_endpoint_reports_failed_exit(reactor: Any, run_until: Any) -> None:
+    from bridge._endpoints_process import ProcessEndpoint
+
+    endpoint = ProcessEndpoint(reactor, PY, py("raise SystemExit(3)"), env=None)
+    proto = run_until(endpoint.connect(Factory.forProtocol(_Upper)))
+    run_until(proto.lost)
+    assert proto.reason is not None and proto.reason.value.exitCode == 3
+
+
+def test_process_endpoint_missing_executable_fails_the_deferred(
+    reactor: Any, run_until: Any
+) -> None:
+    from bridge._endpoints_process import ProcessEndpoint
+
+    endpoint = ProcessEndpoint(reactor, "/nonexistent/x", ["x"])
+    with pytest.raises(FileNotFoundError):
+        run_until(endpoint.connect(Factory.forProtocol(_Upper)))
+
+
+@pytest.mark.parametrize("flag", ["LOG", "DROP"])
+def test_process_endpoint_stderr_behaviour(
+    reactor: Any, run_until: Any, caplog: pytest.LogCaptureFixture, flag: str
+) -> None:
+    from bridge._endpoints_process import ProcessEndpoint, StandardErrorBehavior
+
+    code = "import sys; sys.stderr.write('complaint')"
+    endpoint = ProcessEndpoint(reactor, PY, py(code), env=None, errFlag=StandardErrorBehavior[flag])
+    with caplog.at_level(logging.INFO, logger="bridge"):
+        proto = run_until(endpoint.connect(Factory.forProtocol(_Upper)))
+        run_until(proto.lost)
+    assert ("complaint" in caplog.text) == (flag == "LOG")

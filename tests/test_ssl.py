@@ -6,6 +6,7 @@ through in-memory BIOs. Certificates are made at test time with trustme.
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import ssl
 from pathlib import Path
@@ -15,6 +16,8 @@ import pytest
 import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bridge import ssl as bssl
 from bridge.error import VerifyError
@@ -726,3 +729,32 @@ def test_distinguished_name_inspect_matches_twisted() -> None:
         "organizationalUnitName": b"u",
     }
     assert bssl.DN(**fields).inspect() == tssl.DN(**fields).inspect()
+
+
+# -- robustness of the DER reader --------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_certificate_load_of_arbitrary_bytes_raises_value_error_only(data: bytes) -> None:
+    with contextlib.suppress(ValueError):
+        bssl.Certificate.load(data)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.data())
+def test_truncated_or_corrupted_certificates_raise_value_error_only(
+    server_cert: trustme.LeafCert, data: st.DataObject
+) -> None:
+    der = bssl.Certificate.loadPEM(server_cert.cert_chain_pems[0].bytes()).dump()
+    cut = data.draw(st.integers(0, len(der)))
+    flip = data.draw(st.integers(0, len(der) - 1))
+    corrupted = bytearray(der[:cut])
+    if flip < len(corrupted):
+        corrupted[flip] ^= data.draw(st.integers(1, 255))
+    with contextlib.suppress(ValueError):
+        bssl.Certificate.load(bytes(corrupted))
+    with contextlib.suppress(ValueError):
+        bssl.KeyPair.load(bytes(corrupted))

@@ -55,6 +55,9 @@ T = TypeVar("T")
 P = ParamSpec("P")
 
 _get_running_loop = _events._get_running_loop
+_current_task = asyncio.current_task
+_enter_task = asyncio.tasks._enter_task
+_leave_task = asyncio.tasks._leave_task
 _EAGER = sys.version_info >= (3, 12)
 _CONTEXT_KW = sys.version_info >= (3, 11)
 
@@ -156,7 +159,7 @@ def as_future(d: Deferred[T], loop: asyncio.AbstractEventLoop | None) -> asyncio
 class _CoroutineRun:
     """The state of one coroutine run by ensureDeferred."""
 
-    __slots__ = ("context", "coro", "deferred", "pending", "started", "task")
+    __slots__ = ("context", "coro", "deferred", "finished", "pending", "started", "task")
 
     def __init__(self, coro: Coroutine[Any, Any, Any], context: Context) -> None:
         self.coro = coro
@@ -165,6 +168,7 @@ class _CoroutineRun:
         self.pending: Any = None  # what the coroutine waits on while we drive it
         self.task: asyncio.Task[Any] | None = None
         self.started = False  # whether the Task has taken its first step
+        self.finished = False  # whether the coroutine has returned or raised
 
     def _cancel(self, d: Deferred[Any]) -> None:
         task = self.task
@@ -180,6 +184,7 @@ class _CoroutineRun:
             _cancel_awaitable(pending)
 
     def finish(self, result: Any, failure: Failure | None) -> None:
+        self.finished = True
         d = self.deferred
         if d.called:
             if failure is not None and not _is_cancellation(failure):
@@ -255,7 +260,8 @@ class _CoroutineRun:
                     )
                     continue
             self.pending = yielded
-            self._hand_to_task(loop, yielded)
+            if self.task is None:
+                self._hand_to_task(loop)
             return
 
     def _got_result(self, result: Any) -> None:
@@ -265,22 +271,25 @@ class _CoroutineRun:
             self.pending = None
             self.step(result, None, None)
 
-    def _hand_to_task(self, loop: asyncio.AbstractEventLoop, yielded: Any) -> None:
-        runner = _run_in_task(self, _continue(self, yielded))
+    def _hand_to_task(self, loop: asyncio.AbstractEventLoop) -> asyncio.Task[None]:
+        """Create the Task that drives the coroutine from ``self.pending`` on."""
+        runner = _run_in_task(self, _continue(self))
         # Prime it: the Task's first step then starts inside _continue, so a cancellation
         # before that step still reaches the user's coroutine.
         runner.send(None)
         if _CONTEXT_KW:
-            self.task = loop.create_task(runner, context=self.context)  # type: ignore[call-arg]
+            task = loop.create_task(runner, context=self.context)  # type: ignore[call-arg]
         else:
-            self.task = self.context.run(loop.create_task, runner)
+            task = self.context.run(loop.create_task, runner)
+        self.task = task
+        return task
 
 
 _PRIMING = object()
 
 
 @types.coroutine
-def _continue(run: _CoroutineRun, yielded: Any) -> Generator[Any, Any, Any]:
+def _continue(run: _CoroutineRun) -> Generator[Any, Any, Any]:
     """Yield what the coroutine is waiting on to the Task, then delegate to the coroutine."""
     coro = run.coro
     exc: BaseException | None = None
@@ -289,6 +298,17 @@ def _continue(run: _CoroutineRun, yielded: Any) -> Generator[Any, Any, Any]:
     except BaseException as e:
         exc = e
     run.started = True
+    if run.finished:
+        return None  # it finished during the synchronous first step
+    yielded = run.pending
+    run.pending = None
+    send: Callable[[Any], Any] = coro.send
+    throw: Callable[[BaseException], Any] = coro.throw
+    if not _CONTEXT_KW:
+        # Python 3.10's Task runs in its own copy of the context: step in ours.
+        context = run.context
+        send = functools.partial(context.run, coro.send)  # type: ignore[call-arg]
+        throw = functools.partial(context.run, coro.throw)  # type: ignore[arg-type]
     while True:
         if exc is None:
             try:
@@ -297,13 +317,13 @@ def _continue(run: _CoroutineRun, yielded: Any) -> Generator[Any, Any, Any]:
                 exc = e
             else:
                 try:
-                    yielded = coro.send(value)
+                    yielded = send(value)
                 except StopIteration as stop:
                     return stop.value
                 continue
         try:
             err, exc = exc, None
-            yielded = coro.throw(err)
+            yielded = throw(err)
         except StopIteration as stop:
             return stop.value
 
@@ -356,7 +376,23 @@ def from_coroutine(coro: Coroutine[Any, Any, T]) -> Deferred[T]:
     if loop is not None and _EAGER:
         return _eager_task(coro, loop, context)
     run = _CoroutineRun(coro, context)
-    run.step(None, None, loop)
+    if loop is None:
+        run.step(None, None, None)
+        return run.deferred
+    # Python 3.10/3.11: no eager tasks. Create the Task now and make it the current task
+    # while we take the first step ourselves, so current_task() and asyncio.timeout() see
+    # the coroutine's own Task; it takes over at the first await that has to wait.
+    task = run._hand_to_task(loop)
+    previous = _current_task(loop)
+    if previous is not None:
+        _leave_task(loop, previous)
+    _enter_task(loop, task)
+    try:
+        run.step(None, None, loop)
+    finally:
+        _leave_task(loop, task)
+        if previous is not None:
+            _enter_task(loop, previous)
     return run.deferred
 
 

@@ -481,3 +481,39 @@ def test_to_future_without_running_loop_uses_given_loop(loop: asyncio.AbstractEv
     fut = aio.to_future(d, loop)
     d.callback(5)
     assert loop.run_until_complete(fut) == 5
+
+
+def test_current_task_is_the_coroutines_own_from_the_first_step(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    async def work() -> asyncio.Task[Any] | None:
+        return asyncio.current_task()
+
+    async def main() -> None:
+        outer = asyncio.current_task()
+        inner = success_result_of(ensureDeferred(work()))
+        assert inner is not None and inner is not outer
+        assert asyncio.current_task() is outer
+
+    run(loop, main())
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.timeout is 3.11+")
+def test_asyncio_timeout_in_first_step_targets_the_coroutine(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    async def work() -> str:
+        try:
+            async with asyncio.timeout(0.01):  # type: ignore[attr-defined]
+                await asyncio.sleep(10)
+        except asyncio.TimeoutError:
+            return "timed out"
+        return "no"
+
+    async def main() -> tuple[str, bool]:
+        d = ensureDeferred(work())
+        value = await d
+        await asyncio.sleep(0.02)
+        return value, asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
+
+    assert run(loop, main()) == ("timed out", True)

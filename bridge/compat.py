@@ -104,6 +104,7 @@ TWISTED_ALIASES: dict[str, str] = {
     "twisted.protocols.basic": "bridge.basic",
     "twisted.python.failure": "bridge.failure",
     "twisted.python.log": "bridge.log",
+    "twisted.python.threadpool": "bridge.threads",
     "twisted.test.proto_helpers": "bridge.testing",
     "twisted.trial.unittest": "bridge.trial",
 }

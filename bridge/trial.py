@@ -432,7 +432,15 @@ class SynchronousTestCase(_Assertions):
         self._wait(setup())
 
     def _callTestMethod(self, method: Callable[[], object]) -> None:
-        self._wait(method(), what=f"test method {self._testMethodName}")
+        try:
+            self._wait(method(), what=f"test method {self._testMethodName}")
+        except BaseException as exc:
+            todo = self.getTodo()
+            outcome = getattr(self, "_outcome", None)
+            if todo is not None and outcome is not None and not todo.expected(Failure(exc)):
+                # todo = ((ValueError,), "why"): only those errors are the expected failure.
+                outcome.expecting_failure = False
+            raise
 
     def _callTearDown(self) -> None:
         teardown: Callable[[], object] = self.tearDown

@@ -375,6 +375,16 @@ class SkipTodo(SynchronousTestCase):
 
     test_todo_passes.todo = "bug 124"  # type: ignore[attr-defined]
 
+    def test_todo_other_error(self) -> None:
+        raise KeyError("not the expected one")
+
+    test_todo_other_error.todo = (ValueError, "bug 125")  # type: ignore[attr-defined]
+
+    def test_todo_matching_error(self) -> None:
+        raise ValueError("the expected one")
+
+    test_todo_matching_error.todo = ((ValueError,), "bug 126")  # type: ignore[attr-defined]
+
     def test_skip_test_exception(self) -> None:
         self.skipTest("runtime reason")
 
@@ -394,6 +404,8 @@ class SkippedClass(SynchronousTestCase):
         (SkipTodo, "test_skipped_method", "skipped"),
         (SkipTodo, "test_todo_fails", "expected-failure"),
         (SkipTodo, "test_todo_passes", "unexpected-success"),
+        (SkipTodo, "test_todo_other_error", "error"),
+        (SkipTodo, "test_todo_matching_error", "expected-failure"),
         (SkipTodo, "test_skip_test_exception", "skipped"),
         (SkippedClass, "test_anything", "skipped"),
     ],

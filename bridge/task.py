@@ -75,7 +75,9 @@ class Clock:
         self.calls.remove(call)
 
     def _moved(self, call: DelayedCall) -> None:
-        self._sort()
+        # Like Twisted's Clock: the calls are re-sorted at the next callLater or advance,
+        # which decides where a reset call goes among calls due at the same time.
+        pass
 
     def callLater(
         self, delay: float, callable: Callable[..., object], *args: object, **kw: object

@@ -1039,3 +1039,73 @@ def test_tls_client_string_through_client_from_string(
     with pytest.raises(ValueError, match="tls client endpoint: unknown option 'colour'"):
         clientFromString(reactor, "tls:localhost:443:colour=red")
     run_until(port.stopListening())
+
+
+TWISTED_STARTTLS_SERVER = textwrap.dedent(
+    """
+    import sys
+    from twisted.internet import reactor, ssl, protocol
+
+    class StartTLS(protocol.Protocol):
+        buffer = b""
+        tls = False
+
+        def dataReceived(self, data):
+            if self.tls:
+                self.transport.write(b"echo " + data)
+                return
+            self.buffer += data
+            if self.buffer == b"STARTTLS\\n":
+                self.transport.write(b"GO\\n")
+                self.transport.startTLS(options)
+                self.tls = True
+
+    with open(sys.argv[1], "rb") as f:
+        pem = f.read()
+    with open(sys.argv[2], "rb") as f:
+        authority = ssl.Certificate.loadPEM(f.read())
+    options = ssl.PrivateCertificate.loadPEM(pem).options(authority)  # requires a client cert
+    port = reactor.listenTCP(0, protocol.Factory.forProtocol(StartTLS), interface="127.0.0.1")
+    print(port.getHost().port, flush=True)
+    reactor.callLater(20, reactor.stop)
+    reactor.run()
+    """
+)
+
+
+@pytest.mark.skipif(
+    not _twisted_tls_available(),
+    reason="Twisted TLS peer needs pyOpenSSL and service_identity (not installed)",
+)
+def test_interop_start_tls_with_client_certificate_against_twisted(
+    reactor: Any,
+    run_until: Any,
+    ca: trustme.CA,
+    server_cert: trustme.LeafCert,
+    client_cert: trustme.LeafCert,
+    tmp_path: Path,
+) -> None:
+    pem = tmp_path / "server.pem"
+    pem.write_bytes(server_cert.private_key_and_cert_chain_pem.bytes())
+    authority = tmp_path / "ca.pem"
+    authority.write_bytes(ca.cert_pem.bytes())
+    peer = subprocess.Popen(
+        [sys.executable, "-c", TWISTED_STARTTLS_SERVER, str(pem), str(authority)],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert peer.stdout is not None
+        port = int(peer.stdout.readline())
+        proto = StartTLSClient()
+        proto.options = _client_options(ca, clientCertificate=_private(client_cert))
+        reactor.connectTCP("127.0.0.1", port, Client(proto))
+        # The server echoes each chunk it reads with an "echo " prefix.
+        run_until(_until(lambda: bytes(proto.data).endswith(b"bye\n")), timeout=15)
+        assert bytes(proto.data).replace(b"echo ", b"") == b"secret bye\n"
+        assert proto.clear == b"GO\n"
+        assert proto.transport.getPeerCertificate().getSubject().CN == b"bridge tls server"
+        proto.transport.loseConnection()
+        run_until(proto.lost)
+    finally:
+        peer.kill()
+        peer.wait()

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from typing import Any
 
 import pytest
 from zope.interface.verify import verifyObject
@@ -285,3 +286,44 @@ def test_without_signal_handlers_sigint_is_keyboard_interrupt(backend: str) -> N
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert proc.stdout.strip().startswith("KeyboardInterrupt ['worker']"), proc.stderr
+
+
+def test_iterate_runs_one_pass_of_the_loop(reactor: AsyncioReactor) -> None:
+    calls: list[int] = []
+    reactor.callLater(0, calls.append, 1)
+    reactor.iterate(0.05)
+    assert calls == [1]
+    reactor.callLater(0.02, calls.append, 2)
+    reactor.iterate(0.1)
+    assert calls == [1, 2]
+
+
+def test_resolve_times_out_with_dns_lookup_error() -> None:
+    loop = asyncio.new_event_loop()
+    reactor = AsyncioReactor(loop)
+
+    async def slow_getaddrinfo(*args: object, **kw: object) -> list[Any]:
+        await asyncio.sleep(10)
+        return []
+
+    loop.getaddrinfo = slow_getaddrinfo  # type: ignore[method-assign]
+    try:
+        d = reactor.resolve("example.invalid", timeout=(0.01, 0.02))
+        future: asyncio.Future[Any] = loop.create_future()
+        d.addErrback(lambda f: future.set_result(f))
+        failure = loop.run_until_complete(asyncio.wait_for(future, 5))
+        assert failure.check(DNSLookupError) is not None
+        assert "timed out" in str(failure.value)
+    finally:
+        reactor._teardown()
+        loop.run_until_complete(asyncio.sleep(0))
+        loop.close()
+
+
+def test_resolve_cancel(reactor: AsyncioReactor, run_until: Any) -> None:
+    from bridge.defer import CancelledError
+
+    d = reactor.resolve("localhost")
+    d.cancel()
+    with pytest.raises(CancelledError):
+        run_until(d)

@@ -16,7 +16,9 @@ wait for more data.
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 import struct
 
 __all__ = ["NetstringParseError", "NetstringParser", "ReceiveBuffer"]
@@ -163,54 +165,60 @@ class NetstringParser:
         :raises NetstringParseError: on a bad length, a length above *max_length*, or a
             missing trailing comma.
         """
-        buffer = self.buffer
         if not self._reading_payload and not self._read_length(max_length):
             return None
         if self._bad_comma:
-            raise NetstringParseError("The received netstring is not terminated by a comma.")
-        expected = self._expected
-        if len(buffer) < expected:
+            raise NetstringParseError(_MISSING_COMMA)
+        buffer = self.buffer
+        data = buffer._data
+        start = buffer._start
+        comma = start + self._expected - 1
+        if comma >= len(data):
             return None
-        if buffer.byte_at(expected - 1) != 0x2C:  # b","
-            buffer.skip(expected)
+        buffer._start = comma + 1
+        if data[comma] != 0x2C:  # b","
             self._bad_comma = True
-            raise NetstringParseError("The received netstring is not terminated by a comma.")
-        payload = buffer.take(expected - 1)
-        buffer.skip(1)
+            raise NetstringParseError(_MISSING_COMMA)
         self._reading_payload = False
-        return payload
+        payload = data[start:comma]
+        return payload if type(payload) is bytes else bytes(payload)
 
     def _read_length(self, max_length: int) -> bool:
         buffer = self.buffer
-        size = len(buffer)
+        data = buffer._data
+        start = buffer._start
+        end = len(data)
         # Digits allowed in a length: enough for max_length (Twisted's bound, same formula).
-        max_digits = math.ceil(math.log10(max_length)) + 1
-        digits = 0
+        max_digits = _max_digits(max_length)
         # Look at no more than max_digits + 1 bytes, however much is buffered.
-        while digits < size and digits <= max_digits and 0x30 <= buffer.byte_at(digits) <= 0x39:
-            digits += 1
-        if digits == 0 or (digits > 1 and buffer.byte_at(0) == 0x30):
-            raise NetstringParseError(
-                "The received netstring does not start with a length specification."
-            )
-        too_long = (
-            f"The received netstring is longer than the maximum {max_length} "
-            "specified by self.MAX_LENGTH"
-        )
+        match = _DIGITS.match(data, start, min(end, start + max_digits + 1))
+        digits = match.end() - start if match is not None else 0
+        if digits == 0 or (digits > 1 and data[start] == 0x30):
+            raise NetstringParseError(_MISSING_LENGTH)
         if digits > max_digits:
-            raise NetstringParseError(too_long)
-        if digits < size and buffer.byte_at(digits) != 0x3A:  # b":"
-            raise NetstringParseError(
-                "The received netstring does not start with a length specification."
-            )
+            raise NetstringParseError(_TOO_LONG % (max_length,))
+        colon = start + digits
+        if colon < end and data[colon] != 0x3A:  # b":"
+            raise NetstringParseError(_MISSING_LENGTH)
         # Check the length even before its ":" arrives, so an oversized one fails early.
-        length = int(buffer.peek(digits))
+        length = int(data[start:colon])
         if length > max_length:
-            raise NetstringParseError(too_long)
-        if digits == size:
+            raise NetstringParseError(_TOO_LONG % (max_length,))
+        if colon == end:
             return False
-        buffer.skip(digits + 1)
+        buffer._start = colon + 1
         self._expected = length + 1
         self._reading_payload = True
         self._bad_comma = False
         return True
+
+
+_DIGITS = re.compile(rb"[0-9]+")
+_MISSING_LENGTH = "The received netstring does not start with a length specification."
+_MISSING_COMMA = "The received netstring is not terminated by a comma."
+_TOO_LONG = "The received netstring is longer than the maximum %s specified by self.MAX_LENGTH"
+
+
+@functools.lru_cache(maxsize=64)
+def _max_digits(max_length: int) -> int:
+    return math.ceil(math.log10(max_length)) + 1

@@ -288,16 +288,28 @@ class LineOnlyReceiver(Protocol):
         buffer = self._rx
         if buffer is None:
             buffer = self._rx = ReceiveBuffer()
-        buffer.feed(data)
         delimiter = self.delimiter
-        if buffer.find(delimiter) < 0:
-            # No complete line: only the partial one to check (linear in the new data).
-            if len(buffer) > self.MAX_LENGTH:
-                return self.lineLengthExceeded(buffer.peek(len(buffer)))
-            buffer.compact()
-            return None
-        lines = buffer.take_all().split(delimiter)
-        buffer.feed(lines.pop())
+        if not buffer._data and type(data) is bytes:
+            # Nothing left over: one split of the chunk, as Twisted does (linear).
+            lines = data.split(delimiter)
+            rest = lines.pop()
+            if rest:
+                buffer._data = rest
+                buffer._start = 0
+                buffer._searched = max(0, len(rest) - len(delimiter) + 1)
+                buffer._searched_delimiter = delimiter
+        else:
+            if not delimiter:
+                raise ValueError(f"{type(self).__name__}.delimiter is empty: no line can end")
+            buffer.feed(data)
+            if buffer.find(delimiter) < 0:
+                # No complete line: only the partial one to check (linear in the new data).
+                if len(buffer) > self.MAX_LENGTH:
+                    return self.lineLengthExceeded(buffer.peek(len(buffer)))
+                buffer.compact()
+                return None
+            lines = buffer.take_all().split(delimiter)
+            buffer.feed(lines.pop())
         for line in lines:
             if self.transport.disconnecting:
                 # A line of this chunk closed the connection: ignore the lines after it.
@@ -305,7 +317,7 @@ class LineOnlyReceiver(Protocol):
             if len(line) > self.MAX_LENGTH:
                 return self.lineLengthExceeded(line)
             self.lineReceived(line)
-        if len(buffer) > self.MAX_LENGTH:
+        if len(buffer._data) - buffer._start > self.MAX_LENGTH:
             return self.lineLengthExceeded(buffer.peek(len(buffer)))
         return None
 
@@ -493,9 +505,13 @@ class NetstringReceiver(Protocol):
         if parser is None:
             parser = self._parser = NetstringParser()
         buffer = parser.buffer
-        buffer.feed(data)
+        if buffer._data or type(data) is not bytes:
+            buffer.feed(data)
+        else:
+            buffer._data = data
+            buffer._start = 0
         try:
-            while buffer:
+            while buffer._start < len(buffer._data):
                 try:
                     string = parser.next_string(self.MAX_LENGTH)
                     if string is None:
@@ -505,7 +521,12 @@ class NetstringReceiver(Protocol):
                     self._handleParseError()
                     break
         finally:
-            buffer.compact()
+            if buffer._start:
+                if buffer._start == len(buffer._data):
+                    buffer._data = b""
+                    buffer._start = buffer._searched = 0
+                else:
+                    buffer.compact()
 
     def stringReceived(self, string: bytes) -> None:
         """Handle one complete netstring's payload; override this."""

@@ -202,7 +202,7 @@ LINE_TOKENS = [
 ]
 line_streams = st.lists(st.sampled_from(LINE_TOKENS), max_size=30).map(b"".join)
 cuts = st.lists(st.integers(min_value=0, max_value=400), max_size=12)
-hyp = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hyp = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 # -- LineReceiver -------------------------------------------------------------------------------

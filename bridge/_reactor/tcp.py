@@ -18,7 +18,7 @@ from zope.interface import implementer
 from bridge import error
 from bridge._reactor._errors import cannot_listen
 from bridge._reactor._stream import StreamConnector, StreamPort, _Attempt
-from bridge._reactor._transport import StreamAdapter, TCPTransport
+from bridge._reactor._transport import StreamAdapter, TCPTransport, _ip_address
 from bridge.address import IPv4Address, IPv6Address
 from bridge.interfaces import IConnector, IListeningPort
 
@@ -42,12 +42,6 @@ def _is_ipv4_literal(host: str) -> bool:
     except (OSError, ValueError):
         return False
     return True
-
-
-def _address(kind: Any, sockaddr: Any) -> IPv4Address | IPv6Address:
-    if len(sockaddr) == 4:
-        return IPv6Address(kind, sockaddr[0], sockaddr[1], sockaddr[2], sockaddr[3])
-    return IPv4Address(kind, sockaddr[0], sockaddr[1])
 
 
 @implementer(IListeningPort)
@@ -99,7 +93,7 @@ class Port(StreamPort):
         except OSError as exc:
             sock.close()
             raise cannot_listen(self.interface, self.port, exc) from exc
-        self._host = _address("TCP", sock.getsockname())
+        self._host = _ip_address("TCP", sock.getsockname())
         return sock
 
     def getHost(self) -> IPv4Address | IPv6Address:

@@ -14,6 +14,7 @@ import os
 import re
 import ssl
 import tempfile
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -176,6 +177,37 @@ DN = DistinguishedName
 """Short alias of :class:`DistinguishedName`."""
 
 
+class X509Name:
+    """A distinguished name with pyOpenSSL's ``X509Name`` attribute access (``name.CN``, text).
+
+    Returned by :meth:`Certificate.get_subject` for code written against the pyOpenSSL ``X509``
+    that Twisted's ``getPeerCertificate()`` returns.
+    """
+
+    __slots__ = ("_fields",)
+
+    def __init__(self, fields: dict[str, bytes]) -> None:
+        self._fields = fields
+
+    def __getattr__(self, attr: str) -> str | None:
+        try:
+            value = self._fields.get(_long_name(attr))
+        except AttributeError:
+            raise AttributeError(attr) from None
+        return None if value is None else value.decode("utf-8", "replace")
+
+    def get_components(self) -> list[tuple[bytes, bytes]]:
+        """Return ``(short name, value)`` pairs, as pyOpenSSL does."""
+        short = {long: s for s, long in _SHORT_NAMES.items()}
+        return [(short.get(k, k).encode("ascii"), v) for k, v in self._fields.items()]
+
+    def __repr__(self) -> str:
+        parts = "".join(
+            f"/{k.decode()}={v.decode('utf-8', 'replace')}" for k, v in self.get_components()
+        )
+        return f"<X509Name object '{parts}'>"
+
+
 class Certificate:
     """An X.509 certificate, loaded from PEM or DER.
 
@@ -271,6 +303,33 @@ class Certificate:
                 self.getPublicKey().inspect(),
             ]
         )
+
+    # -- pyOpenSSL X509 look-alikes, for code written against getPeerCertificate()'s X509 --
+
+    def get_subject(self) -> X509Name:
+        """Return the subject as pyOpenSSL's ``X509.get_subject()`` does (text attributes)."""
+        return X509Name(self._fields.subject)
+
+    def get_issuer(self) -> X509Name:
+        """Return the issuer as pyOpenSSL's ``X509.get_issuer()`` does (text attributes)."""
+        return X509Name(self._fields.issuer)
+
+    def get_serial_number(self) -> int:
+        """Return the serial number, as pyOpenSSL's ``X509.get_serial_number()``."""
+        return self._fields.serial
+
+    def get_notBefore(self) -> bytes:
+        """Return the start of validity as ``b"YYYYMMDDhhmmssZ"``, as pyOpenSSL does."""
+        return self._fields.not_before
+
+    def get_notAfter(self) -> bytes:
+        """Return the end of validity as ``b"YYYYMMDDhhmmssZ"``, as pyOpenSSL does."""
+        return self._fields.not_after
+
+    def has_expired(self) -> bool:
+        """Return whether the certificate's validity has ended."""
+        now = time.strftime("%Y%m%d%H%M%SZ", time.gmtime()).encode("ascii")
+        return self._fields.not_after < now
 
     def options(self, *authorities: Certificate) -> CertificateOptions:
         """Return client options that trust this certificate as the server's authority."""

@@ -15,6 +15,8 @@ _SET = 0x31
 _INTEGER = 0x02
 _OID = 0x06
 _OCTET_STRING = 0x04
+_UTC_TIME = 0x17
+_GENERALIZED_TIME = 0x18
 _CONTEXT_0 = 0xA0
 
 # Distinguished-name attribute OIDs -> the long names Twisted's DistinguishedName uses.
@@ -48,6 +50,8 @@ class CertificateFields:
     issuer: dict[str, bytes]
     subject: dict[str, bytes]
     public_key: bytes  # the DER SubjectPublicKeyInfo
+    not_before: bytes  # GeneralizedTime text, b"YYYYMMDDhhmmssZ"
+    not_after: bytes
 
 
 def _read(data: bytes, offset: int, limit: int) -> _TLV:
@@ -128,7 +132,26 @@ def parse_certificate(der: bytes) -> CertificateFields:
         raise DERError("not a DER-encoded certificate (bad issuer, subject or public key)")
     spki = _read(der, _header_start(der, fields[5]), fields[5].end)
     public_key = der[_header_start(der, fields[5]) : spki.end]
-    return CertificateFields(serial, _name(der, fields[2]), _name(der, fields[4]), public_key)
+    if fields[3].tag != _SEQUENCE:
+        raise DERError("not a DER-encoded certificate (bad validity)")
+    validity = _children(der, fields[3])
+    if len(validity) != 2:
+        raise DERError("not a DER-encoded certificate (bad validity)")
+    not_before, not_after = (_time(der, t) for t in validity)
+    return CertificateFields(
+        serial, _name(der, fields[2]), _name(der, fields[4]), public_key, not_before, not_after
+    )
+
+
+def _time(der: bytes, item: _TLV) -> bytes:
+    """Return a UTCTime or GeneralizedTime as GeneralizedTime text (``YYYYMMDDhhmmssZ``)."""
+    text = der[item.start : item.end]
+    if item.tag == _UTC_TIME and len(text) == 13:
+        century = b"19" if int(text[:2]) >= 50 else b"20"  # RFC 5280 4.1.2.5.1
+        return century + text
+    if item.tag == _GENERALIZED_TIME and len(text) == 15:
+        return text
+    raise DERError(f"unsupported certificate time encoding {text!r}")
 
 
 def _header_start(der: bytes, item: _TLV) -> int:

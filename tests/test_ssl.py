@@ -758,3 +758,47 @@ def test_truncated_or_corrupted_certificates_raise_value_error_only(
         bssl.Certificate.load(bytes(corrupted))
     with contextlib.suppress(ValueError):
         bssl.KeyPair.load(bytes(corrupted))
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pyOpenSSL's X509 getters
+def test_pyopenssl_x509_look_alikes_match_pyopenssl(server_cert: trustme.LeafCert) -> None:
+    crypto = pytest.importorskip("OpenSSL.crypto")
+    pem = server_cert.cert_chain_pems[0].bytes()
+    theirs = crypto.load_certificate(crypto.FILETYPE_PEM, pem)
+    ours = bssl.Certificate.loadPEM(pem)
+    for name in ("CN", "commonName", "O", "OU", "L", "emailAddress"):
+        assert getattr(ours.get_subject(), name) == getattr(theirs.get_subject(), name), name
+    assert ours.get_subject().get_components() == theirs.get_subject().get_components()
+    assert ours.get_issuer().get_components() == theirs.get_issuer().get_components()
+    assert repr(ours.get_subject()) == repr(theirs.get_subject())
+    assert ours.get_serial_number() == theirs.get_serial_number()
+    assert ours.get_notBefore() == theirs.get_notBefore()
+    assert ours.get_notAfter() == theirs.get_notAfter()
+    assert ours.has_expired() == theirs.has_expired()
+    assert ours.digest("sha256") == theirs.digest("sha256")
+    with pytest.raises(AttributeError):
+        _ = ours.get_subject().bogus
+
+
+def test_expired_certificate_is_reported_and_rejected(ca: trustme.CA) -> None:
+    import datetime
+
+    past = datetime.datetime(2001, 1, 1, tzinfo=datetime.timezone.utc)
+    expired = ca.issue_cert(
+        "localhost", not_before=past, not_after=past + datetime.timedelta(days=1)
+    )
+    private = _private(expired)
+    assert private.has_expired()
+    assert private.get_notAfter() == b"20010102000000Z"
+    client = bssl.optionsForClientTLS("localhost", trustRoot=_ca_cert(ca)).getContext()
+    with pytest.raises(ssl.SSLCertVerificationError, match="certificate has expired"):
+        _handshake(private.options().getContext(), client, "localhost")
+
+
+def test_rsa_keys_load_too(ca: trustme.CA) -> None:
+    rsa = ca.issue_cert("localhost", key_type=trustme.KeyType.RSA)
+    private = _private(rsa)
+    assert b"PRIVATE KEY" in private.privateKey.dump(bssl.FILETYPE_PEM)
+    assert bssl.KeyPair.load(private.privateKey.dump()).dump() == private.privateKey.dump()
+    client = bssl.optionsForClientTLS("localhost", trustRoot=_ca_cert(ca)).getContext()
+    _handshake(private.options().getContext(), client, "localhost")

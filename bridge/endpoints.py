@@ -40,6 +40,8 @@ __all__ = [
     "ProcessEndpoint",  # noqa: F822 - provided lazily by __getattr__
     "SSL4ClientEndpoint",
     "SSL4ServerEndpoint",
+    "StandardErrorBehavior",  # noqa: F822 - provided lazily by __getattr__
+    "StandardIOEndpoint",  # noqa: F822 - provided lazily by __getattr__
     "TCP4ClientEndpoint",
     "TCP4ServerEndpoint",
     "TCP6ClientEndpoint",
@@ -57,6 +59,8 @@ _LAZY = {
     "SSL4ServerEndpoint": "bridge._endpoints_ssl",
     "SSL4ClientEndpoint": "bridge._endpoints_ssl",
     "ProcessEndpoint": "bridge._endpoints_process",
+    "StandardErrorBehavior": "bridge._endpoints_process",
+    "StandardIOEndpoint": "bridge._endpoints_process",
     "wrapClientTLS": "bridge._endpoints_ssl",
     "wrapServerTLS": "bridge._endpoints_ssl",
 }

@@ -40,6 +40,8 @@ def test_public_names() -> None:
             "ProcessEndpoint",
             "SSL4ClientEndpoint",
             "SSL4ServerEndpoint",
+            "StandardErrorBehavior",
+            "StandardIOEndpoint",
             "TCP4ClientEndpoint",
             "TCP4ServerEndpoint",
             "TCP6ClientEndpoint",
@@ -64,6 +66,13 @@ def test_ssl_endpoints_are_re_exported() -> None:
     assert endpoints.SSL4ClientEndpoint is _endpoints_ssl.SSL4ClientEndpoint
     assert endpoints.wrapClientTLS is _endpoints_ssl.wrapClientTLS
     assert endpoints.wrapServerTLS is _endpoints_ssl.wrapServerTLS
+
+
+def test_process_endpoints_are_re_exported() -> None:
+    from bridge import _endpoints_process
+
+    for name in ("ProcessEndpoint", "StandardErrorBehavior", "StandardIOEndpoint"):
+        assert getattr(endpoints, name) is getattr(_endpoints_process, name)
 
 
 def _echo_through(run_until: Any, proto: Recorder) -> None:

@@ -1028,3 +1028,23 @@ def test_writes_in_one_data_received_are_coalesced(reactor: Any, run_until: Any)
 async def _until(pred: Any) -> None:
     while not pred():
         await asyncio.sleep(0.001)
+
+
+@pytest.mark.asyncio
+async def test_echo_in_guest_mode_inside_a_running_loop(guest_reactor: Any) -> None:
+    from bridge.aio import to_future
+
+    port = guest_reactor.listenTCP(0, _echo_factory(), interface="127.0.0.1")
+    client = RecordingClientFactory()
+    guest_reactor.connectTCP("127.0.0.1", port.getHost().port, client)
+    proto = await to_future(client.proto.made)
+    proto.transport.write(b"guest")
+    await _until(lambda: bytes(proto.data) == b"guest")
+    # asyncio code and Twisted protocols share the loop: a stdlib stream talks to our port.
+    reader, writer = await asyncio.open_connection("127.0.0.1", port.getHost().port)
+    writer.write(b"asyncio")
+    assert await reader.readexactly(7) == b"asyncio"
+    writer.close()
+    proto.transport.loseConnection()
+    await to_future(proto.lost)
+    await to_future(port.stopListening())

@@ -410,3 +410,32 @@ def test_client_strings_match_twisted(description: str) -> None:
     theirs = twisted_endpoints.clientFromString(MemoryReactor(), description)
     ours = endpoints.clientFromString(object(), description)
     assert _state(ours) == _state(theirs)
+
+
+def test_hostname_endpoint_cancel_while_connecting(
+    reactor: Any, run_until: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loop = reactor._loop
+
+    async def hang(sock: Any, address: Any) -> None:
+        await asyncio.sleep(3600)
+
+    monkeypatch.setattr(loop, "sock_connect", hang)
+    d = endpoints.HostnameEndpoint(reactor, "127.0.0.1", 9).connect(_factory())
+    run_until(asyncio.sleep(0.01))
+    d.cancel()
+    with pytest.raises(error.ConnectingCancelledError):
+        run_until(d)
+
+
+def test_connect_cancel_after_connected_is_a_no_op(reactor: Any, run_until: Any) -> None:
+    port = run_until(
+        endpoints.TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(_factory())
+    )
+    d = endpoints.TCP4ClientEndpoint(reactor, "127.0.0.1", port.getHost().port).connect(
+        _factory(Recorder)
+    )
+    proto = run_until(d)
+    d.cancel()
+    _echo_through(run_until, proto)
+    run_until(port.stopListening())

@@ -1048,3 +1048,20 @@ async def test_echo_in_guest_mode_inside_a_running_loop(guest_reactor: Any) -> N
     proto.transport.loseConnection()
     await to_future(proto.lost)
     await to_future(port.stopListening())
+
+
+def test_peer_reset_while_we_write_is_connection_lost(reactor: Any, run_until: Any) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    client = RecordingClientFactory()
+    reactor.connectTCP("127.0.0.1", listener.getsockname()[1], client)
+    proto = run_until(client.proto.made)
+    raw, _ = listener.accept()
+    listener.close()
+    proto.transport.write(b"x" * (4 * 1024 * 1024))  # more than the socket buffers hold
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    raw.close()
+    reason = run_until(proto.lost)
+    assert reason.check(error.ConnectionLost)
+    assert run_until(client.lost).check(error.ConnectionLost)

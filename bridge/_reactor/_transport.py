@@ -585,7 +585,9 @@ class TCPTransport(StreamTransport):
     ) -> None:
         super().__init__(reactor, adapter, aio, is_server)
         self._peer = _ip_address("TCP", aio.get_extra_info("peername"))
-        self._host = _ip_address("TCP", aio.get_extra_info("sockname"))
+        # The address object is built on first use: few protocols ask for it.
+        self._sockname = aio.get_extra_info("sockname")
+        self._host: IPv4Address | IPv6Address | None = None
         self.connector: Any = None
         self.server: Any = None
 
@@ -595,7 +597,10 @@ class TCPTransport(StreamTransport):
 
     def getHost(self) -> IPv4Address | IPv6Address:
         """Return the local address (:class:`IPv4Address` or :class:`IPv6Address`)."""
-        return self._host
+        host = self._host
+        if host is None:
+            host = self._host = _ip_address("TCP", self._sockname)
+        return host
 
     def setTcpNoDelay(self, enabled: bool) -> None:
         """Turn Nagle's algorithm off (*enabled* true) or on."""

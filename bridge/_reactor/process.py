@@ -789,7 +789,8 @@ def spawn_process(
     :param path: the child's working directory; ``None`` keeps the current one.
     :param uid: switch the child to this user ID before exec.
     :param gid: switch the child to this group ID before exec.
-    :param usePTY: give the child a pseudo-terminal as stdin/stdout/stderr (``True``).
+    :param usePTY: give the child a pseudo-terminal as stdin/stdout/stderr: ``True`` for
+        a new one, or an open ``(master, slave, name)`` to use (both are then ours to close).
     :param childFDs: child descriptor -> ``'r'`` (the parent reads it), ``'w'`` (the parent
         writes it) or a parent descriptor number; absent descriptors are not passed. The
         default is ``{0: 'w', 1: 'r', 2: 'r'}``.
@@ -816,8 +817,11 @@ def spawn_process(
     if usePTY:
         import pty
 
-        # Twisted ignores childFDs with a PTY as well.
-        pty_master, pty_slave = pty.openpty()
+        # Twisted ignores childFDs with a PTY as well, and accepts (master, slave, name).
+        if isinstance(usePTY, (tuple, list)):
+            pty_master, pty_slave = int(usePTY[0]), int(usePTY[1])
+        else:
+            pty_master, pty_slave = pty.openpty()
         plan = _FDPlan([pty_slave] * 3, {}, {}, {}, [])
     else:
         plan = _plan_fds(childFDs)

@@ -181,6 +181,38 @@ def test_signal_process_rejects_unknown_name(reactor: Any, run_until: Any) -> No
     run_until(proto.ended)
 
 
+def test_pid_comes_with_the_pipes_when_it_cannot_be_peeked(
+    reactor: Any, run_until: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the loop's transport cannot be found early, then pid and signals wait for it."""
+    from bridge._reactor import process
+
+    monkeypatch.setattr(process, "_peek_subprocess_transport", lambda coro, protocol: None)
+    proto = Recorder()
+    transport = reactor.spawnProcess(proto, PY, py("import time; time.sleep(30)"), env=None)
+    assert transport.pid is None
+    transport.signalProcess("KILL")  # queued until the pid is known
+    run_until(proto.ended)
+    assert proto.reason is not None and proto.reason.value.signal == signal.SIGKILL
+
+
+def test_errors_in_exit_handlers_are_logged(
+    reactor: Any, run_until: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    class P(Recorder):
+        def processExited(self, reason: Failure) -> None:
+            raise ValueError("exited went wrong")
+
+        def childConnectionLost(self, childFD: int) -> None:
+            raise KeyError("lost went wrong")
+
+    proto = P()
+    with caplog.at_level(logging.ERROR, logger="bridge"):
+        reactor.spawnProcess(proto, PY, py("pass"), env=None)
+        run_until(proto.ended)
+    assert "exited went wrong" in caplog.text and "lost went wrong" in caplog.text
+
+
 def test_spawn_before_reactor_runs(reactor: Any, run_until: Any) -> None:
     """When spawnProcess runs before the loop does, then the child starts at once anyway."""
     assert not reactor._loop.is_running()
@@ -501,6 +533,14 @@ def test_use_pty_is_the_controlling_terminal(spawn: Any) -> None:
     assert b"tty ok" in proto.out(1)
 
 
+def test_use_pty_accepts_an_open_pty(spawn: Any) -> None:
+    import pty
+
+    master, slave = pty.openpty()
+    proto = spawn(py("import os; print(os.isatty(1))"), usePTY=(master, slave, os.ttyname(slave)))
+    assert b"True" in proto.out(1)
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="switching users needs root")
 def test_uid_and_gid(spawn: Any) -> None:
     args = ["/bin/sh", "-c", "echo $(id -u) $(id -g)"]
@@ -603,6 +643,9 @@ class P(protocol.ProcessProtocol):
             self.transport.write(self.stdin.encode()); self.transport.closeStdin()
     def outReceived(self, d): self.out += d
     def errReceived(self, d): self.err += d
+    def childDataReceived(self, fd, d):
+        if fd == 3: self.three = getattr(self, "three", b"") + d
+        protocol.ProcessProtocol.childDataReceived(self, fd, d)
     def childConnectionLost(self, fd): self.lost.append(fd)
     def processExited(self, r): self.order.append("exited")
     def processEnded(self, r):
@@ -610,13 +653,15 @@ class P(protocol.ProcessProtocol):
         v = r.value
         results[self.name] = dict(kind=type(v).__name__, exitCode=v.exitCode, signal=v.signal,
             status=v.status, out=self.out.decode(), err=self.err.decode(),
+            three=getattr(self, "three", b"").decode(),
             lost=sorted(self.lost), order=[o for o in self.order if o != "exited"])
         if len(results) == len(SCENARIOS):
             reactor.stop()
 
 def go():
     for name, (args, stdin) in SCENARIOS.items():
-        reactor.spawnProcess(P(name, stdin), args[0], args, env=None)
+        fds = {0: "w", 1: "r", 2: "r", 3: "r"} if name == "fd3" else None
+        reactor.spawnProcess(P(name, stdin), args[0], args, env=None, childFDs=fds)
 reactor.callWhenRunning(go)
 reactor.run()
 print(json.dumps(results))
@@ -627,6 +672,7 @@ _SCENARIOS: dict[str, tuple[list[str], str | None]] = {
     "exit7": (py("import sys; sys.stderr.write('bad'); sys.exit(7)"), None),
     "killed": (py("import os; os.kill(os.getpid(), 15)"), None),
     "ok": (py("print('fine')"), None),
+    "fd3": (py("import os; os.write(3, b'three'); print('one')"), None),
 }
 
 
@@ -647,7 +693,8 @@ def test_same_results_as_real_twisted(reactor: Any, run_until: Any) -> None:
     protos = {}
     for name, (args, stdin) in _SCENARIOS.items():
         proto = Recorder(stdin=stdin.encode() if stdin is not None else None)
-        reactor.spawnProcess(proto, args[0], args, env=None)
+        fds = {0: "w", 1: "r", 2: "r", 3: "r"} if name == "fd3" else None
+        reactor.spawnProcess(proto, args[0], args, env=None, childFDs=fds)
         protos[name] = proto
     run_until(gatherResults([p.ended for p in protos.values()]), timeout=20)
     for name, proto in protos.items():
@@ -660,6 +707,7 @@ def test_same_results_as_real_twisted(reactor: Any, run_until: Any) -> None:
             status=v.status,
             out=proto.out(1).decode(),
             err=proto.out(2).decode(),
+            three=proto.out(3).decode(),
             lost=sorted(e[1] for e in proto.events if e[0] == "lost"),
             order=[e[0] for e in proto.events if e[0] in ("connectionMade", "ended")],
         )

@@ -412,11 +412,10 @@ class StreamTransport:
             _call_and_log("Error in producer.stopProducing()", producer.stopProducing)
         proto = self.protocol
         if proto is not None:
-            _call_and_log(
-                f"Unhandled Error in {self.logPrefix()}.connectionLost()",
-                proto.connectionLost,
-                reason,
-            )
+            try:
+                proto.connectionLost(reason)
+            except Exception:
+                log.err(None, f"Unhandled Error in {self.logPrefix()}.connectionLost()")
         self._adapter._owner._connection_lost(self, reason)
 
     # -- the read side as a push producer -----------------------------------------------------

@@ -168,3 +168,13 @@ def test_ipv6(reactor: Any, run_until: Any) -> None:
     assert b.received[0] == (b"six", ("::1", pa.getHost().port))
     run_until(pa.stopListening())
     run_until(pb.stopListening())
+
+
+def test_reactor_shutdown_stops_udp_ports(reactor: Any) -> None:
+    a = Collector()
+    p = reactor.listenUDP(0, a, interface="127.0.0.1")
+    reactor.callLater(0.01, reactor.stop)
+    reactor.callLater(5, reactor.stop)  # safety net
+    reactor.run()
+    assert a.events == ["start", "stop"]
+    assert not p.connected

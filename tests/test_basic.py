@@ -854,3 +854,53 @@ def test_public_surface() -> None:
     ]
     for name in module.__all__:
         assert getattr(module, name).__doc__, name
+
+
+# -- the sans-IO layer --------------------------------------------------------------------------
+
+
+def test_receive_buffer_lines_any_split() -> None:
+    from bridge._framing import ReceiveBuffer
+
+    @given(st.lists(st.binary(max_size=20)))
+    def check(chunks: list[bytes]) -> None:
+        buffer = ReceiveBuffer()
+        lines = []
+        for chunk in chunks:
+            buffer.feed(chunk)
+            while (line := buffer.take_line(b"\r\n")) is not None:
+                lines.append(line)
+            buffer.compact()
+        *expected, rest = b"".join(chunks).split(b"\r\n")
+        assert lines == expected
+        assert buffer.take_all() == rest
+        assert len(buffer) == 0
+
+    check()
+
+
+def test_receive_buffer_one_byte_at_a_time_searches_only_new_bytes() -> None:
+    from bridge._framing import ReceiveBuffer
+
+    buffer = ReceiveBuffer()
+    for _ in range(10_000):
+        buffer.feed(b"x")
+        assert buffer.take_line(b"\r\n") is None
+        assert buffer._searched >= len(buffer) - 1
+    buffer.feed(b"\r\n")
+    assert buffer.take_line(b"\r\n") == b"x" * 10_000
+
+
+def test_netstring_parser_sans_io() -> None:
+    from bridge._framing import NetstringParseError, NetstringParser
+
+    parser = NetstringParser()
+    parser.buffer.feed(b"3:abc,0:,5:he")
+    assert parser.next_string(99) == b"abc"
+    assert parser.next_string(99) == b""
+    assert parser.next_string(99) is None
+    parser.buffer.feed(b"llo,")
+    assert parser.next_string(99) == b"hello"
+    parser.buffer.feed(b"100:")
+    with pytest.raises(NetstringParseError, match="longer than the maximum 99"):
+        parser.next_string(99)

@@ -72,6 +72,10 @@ class StreamPort:
     def _address_text(self) -> str:
         raise NotImplementedError
 
+    def _start_text(self) -> str:
+        """What "<Factory> starting on ..." names: the port number or the socket path."""
+        return self._address_text()
+
     def _cleanup(self) -> None:
         """Remove what the port left behind (a UNIX socket file, a lock file)."""
 
@@ -86,7 +90,7 @@ class StreamPort:
         self._sock = sock
         self.connected = True
         self.disconnecting = False
-        log.msg(f"{type(self.factory).__name__} starting on {self._address_text()}")
+        log.msg(f"{type(self.factory).__name__} starting on {self._start_text()}")
         self.factory.doStart()
         self._registry.ports.add(self)
         self._reactor._loop.create_task(self._serve(sock))

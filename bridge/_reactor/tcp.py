@@ -106,8 +106,10 @@ class Port(StreamPort):
         return self._host
 
     def _address_text(self) -> str:
-        port = self._host.port if self._host is not None else self.port
-        return f"TCP Port {port}"
+        return f"TCP Port {self._start_text()}"
+
+    def _start_text(self) -> str:
+        return str(self._host.port if self._host is not None else self.port)
 
     def __repr__(self) -> str:
         factory = type(self.factory).__name__

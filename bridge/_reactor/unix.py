@@ -119,6 +119,9 @@ class Port(StreamPort):
     def _address_text(self) -> str:
         return f"UNIX Port {self._path}"
 
+    def _start_text(self) -> str:
+        return repr(self._path)
+
     def __repr__(self) -> str:
         factory = type(self.factory).__name__
         if self.connected:

@@ -110,18 +110,18 @@ def _missing(modules: tuple[str, ...]) -> list[str]:
 
 
 def run_example(
-    path: str, *args: str, env: dict[str, str] | None = None, via_cli: bool = False
+    path: str,
+    *args: str,
+    env: dict[str, str] | None = None,
+    via_cli: bool = False,
+    cli_options: tuple[str, ...] = (),
 ) -> subprocess.CompletedProcess[str]:
+    """Run examples/<path> with *args*; via ``python -m bridge run [cli_options]`` if asked."""
     script = EXAMPLES / path
-    command = (
-        [sys.executable, "-m", "bridge", "run", str(script), *args]
-        if via_cli
-        else [
-            sys.executable,
-            str(script),
-            *args,
-        ]
-    )
+    if via_cli:
+        command = [sys.executable, "-m", "bridge", "run", *cli_options, str(script), *args]
+    else:
+        command = [sys.executable, str(script), *args]
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     full_env.pop("BRIDGE_LOOP", None)  # the caller's shell must not choose the loop for us
     full_env.update(env or {})
@@ -201,3 +201,19 @@ def test_echo_server_serves_until_sigterm() -> None:
         out, err = server.communicate(timeout=TIMEOUT)
     assert server.returncode == 0, err
     assert "echo server stopped" in out, (out, err)
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_unmodified_twisted_program_matches_real_twisted(loop: str) -> None:
+    """examples/unmodified_twisted.py prints the same on bridge as on real Twisted."""
+    if missing := _missing(("bridge.endpoints", "bridge.basic", "bridge.__main__")):
+        pytest.skip(f"needs {', '.join(missing)} (not landed yet)")
+    if loop == "uvloop" and importlib.util.find_spec("uvloop") is None:
+        pytest.skip("uvloop not installed")
+    on_bridge = run_example("unmodified_twisted.py", via_cli=True, cli_options=("--loop", loop))
+    check(on_bridge, ("running on bridge._reactor.", "DeferredList: [0, 1, 4, 9]"))
+    if importlib.util.find_spec("twisted") is None:
+        return
+    on_twisted = run_example("unmodified_twisted.py")
+    check(on_twisted, ("running on twisted.internet.",))
+    assert on_bridge.stdout.splitlines()[1:] == on_twisted.stdout.splitlines()[1:]

@@ -623,10 +623,11 @@ class ProcessTransport:
         reason = self._exit_reason = _exit_reason(returncode)
         self.status = reason.status if isinstance(reason.status, int) else 0
         self.pid = None
-        stdin = self._pipes.get(0)
-        if stdin is not None and not stdin.readable:
-            # Nobody reads it any more; some loops only notice when it is closed.
-            stdin.close()
+        for pipe in self._pipes.values():
+            if not pipe.readable:
+                # Nobody reads it any more (unless a grandchild inherited it); uvloop would
+                # not notice by itself, and processEnded waits for every pipe.
+                pipe.close()
         from bridge.failure import Failure
 
         self._call_user(self.proto.processExited, "processExited", Failure(reason))

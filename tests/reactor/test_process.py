@@ -780,3 +780,34 @@ def test_process_endpoint_stderr_behaviour(
         proto = run_until(endpoint.connect(Factory.forProtocol(_Upper)))
         run_until(proto.lost)
     assert ("complaint" in caplog.text) == (flag == "LOG")
+
+
+def test_unused_extra_write_descriptor_does_not_hold_process_ended(spawn: Any) -> None:
+    proto = spawn(py("pass"), childFDs={0: "w", 1: "r", 2: "r", 5: "w"})
+    assert sorted(e[1] for e in proto.events if e[0] == "lost") == [0, 1, 2, 5]
+
+
+def test_failed_spawns_leak_no_descriptors(reactor: Any, run_until: Any) -> None:
+    warm_up = Recorder()  # the loop's own lazily made fds (libuv's signal pipe) exist after it
+    reactor.spawnProcess(warm_up, "/bin/true", ["true"])
+    run_until(warm_up.ended)
+    with pytest.raises(FileNotFoundError):
+        reactor.spawnProcess(Recorder(), "/nonexistent/x", ["x"])
+
+    def settle() -> None:
+        # uvloop closes the pipes it made for a failed spawn once their handles are collected.
+        import gc
+
+        for _ in range(3):
+            gc.collect()
+            run_until(reactor_ready(reactor))
+
+    settle()
+    before = _open_fds()
+    for _ in range(20):
+        with pytest.raises(FileNotFoundError):
+            reactor.spawnProcess(Recorder(), "/nonexistent/x", ["x"], childFDs={1: "r", 3: "r"})
+        with pytest.raises(FileNotFoundError):
+            reactor.spawnProcess(Recorder(), "/nonexistent/x", ["x"], usePTY=True)
+    settle()
+    assert _open_fds() == before

@@ -221,17 +221,19 @@ class _Assertions(unittest.TestCase):
         return containee
 
     def assertAlmostEqual(  # type: ignore[override]
-        self, first: T, second: object, places: int = 7, msg: object = None, delta: Any = None
+        self, first: T, second: object, places: int = 7, msg: object = None
     ) -> T:
         """Fail unless *first* and *second* agree to *places* decimals; return *first*."""
-        super().assertAlmostEqual(first, second, places, msg, delta)  # type: ignore[call-overload]
+        if round(second - first, places) != 0:  # type: ignore[operator]
+            raise self.failureException(msg or f"{first!r} != {second!r} within {places!r} places")
         return first
 
     def assertNotAlmostEqual(  # type: ignore[override]
-        self, first: T, second: object, places: int = 7, msg: object = None, delta: Any = None
+        self, first: T, second: object, places: int = 7, msg: object = None
     ) -> T:
         """Fail if *first* and *second* agree to *places* decimals; return *first*."""
-        super().assertNotAlmostEqual(first, second, places, msg, delta)  # type: ignore[call-overload]
+        if round(second - first, places) == 0:  # type: ignore[operator]
+            raise self.failureException(msg or f"{first!r} == {second!r} within {places!r} places")
         return first
 
     def assertApproximates(

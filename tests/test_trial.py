@@ -153,6 +153,43 @@ class TestAssertions:
             warnings.warn("x", UserWarning, stacklevel=1)
 
 
+TWISTED_MESSAGE_CASES = [
+    ("assertEqual", (1, 2)),
+    ("assertEqual", ([1], [2])),
+    ("assertEqual", (1, 2, "custom")),
+    ("assertNotEqual", (1, 1)),
+    ("assertIn", (1, [2])),
+    ("assertNotIn", (1, [1])),
+    ("assertTrue", (0,)),
+    ("assertFalse", (1,)),
+    ("assertIdentical", (1, None)),
+    ("assertNotIdentical", (None, None)),
+    ("assertSubstring", ("z", "abc")),
+    ("assertNotSubstring", ("a", "abc")),
+    ("assertApproximates", (1.0, 2.0, 0.1)),
+    ("assertRaises", (ValueError, int, "1")),
+    ("assertIsInstance", (1, str)),
+    ("assertNotIsInstance", (1, int)),
+    ("assertAlmostEqual", (1.0, 2.0)),
+    ("assertNotAlmostEqual", (1.0, 1.0)),
+]
+
+
+@pytest.mark.parametrize(("name", "args"), TWISTED_MESSAGE_CASES)
+def test_failure_messages_match_twisted(name: str, args: tuple[Any, ...]) -> None:
+    twisted_unittest = pytest.importorskip("twisted.trial.unittest")
+
+    def message_of(case: Any) -> str:
+        try:
+            getattr(case, name)(*args)
+        except AssertionError as exc:
+            return str(exc)
+        raise AssertionError(f"{name}{args} did not fail")
+
+    ours = message_of(SynchronousTestCase())
+    assert ours == message_of(twisted_unittest.SynchronousTestCase())
+
+
 # --- synchronous Deferred checks ------------------------------------------------------------------
 
 

@@ -642,3 +642,42 @@ def test_pytest_collects_and_runs_trial_cases(pytester: pytest.Pytester) -> None
     result.assert_outcomes(passed=3, failed=2, skipped=1, xfailed=1)
     for pattern in ["*skipped reason*", "FAILED*test_dirty*Dirty*", "FAILED*test_fails*1 != 2"]:
         result.stdout.fnmatch_lines([pattern])
+
+
+TWISTED_SUITE = """
+from twisted.internet import defer, reactor, task
+from twisted.internet.error import ConnectionRefusedError
+from twisted.trial import unittest
+
+
+class TwistedStyle(unittest.TestCase):
+    def test_deferred(self):
+        return task.deferLater(reactor, 0.01, lambda: None)
+
+    @defer.inlineCallbacks
+    def test_inline(self):
+        value = yield task.deferLater(reactor, 0.01, lambda: 7)
+        self.assertEquals(value, 7)
+
+    def test_assert_failure(self):
+        return self.assertFailure(defer.fail(ConnectionRefusedError()), ConnectionRefusedError)
+
+    def test_sync_helpers(self):
+        self.assertEqual(self.successResultOf(defer.succeed(1)), 1)
+        failure = self.failureResultOf(defer.fail(ValueError()))
+        self.failUnless(isinstance(failure.value, ValueError))
+
+
+class Sync(unittest.SynchronousTestCase):
+    skip = "skipped the Twisted way"
+
+    def test_x(self):
+        pass
+"""
+
+
+def test_unmodified_trial_suite_runs_under_pytest_with_compat(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest("from bridge import compat\ncompat.install()\n")
+    pytester.makepyfile(test_twisted_style=TWISTED_SUITE)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:bridge")
+    result.assert_outcomes(passed=4, skipped=1)

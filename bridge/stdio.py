@@ -202,6 +202,7 @@ class StandardIO:
     """
 
     disconnecting = False
+    disconnected = False
 
     def __init__(self, proto: Any, stdin: int = 0, stdout: int = 1, reactor: Any = None) -> None:
         if reactor is None:
@@ -343,6 +344,14 @@ class StandardIO:
         """Close the connection (``loseConnection``)."""
         self.loseConnection()
 
+    def stopReading(self) -> None:
+        """Pause reading; Twisted keeps this name for compatibility (``pauseProducing``)."""
+        self.pauseProducing()
+
+    def startReading(self) -> None:
+        """Resume reading; Twisted keeps this name for compatibility (``resumeProducing``)."""
+        self.resumeProducing()
+
     # -- IConsumer (writing stdout) -------------------------------------------------------
 
     def registerProducer(self, producer: Any, streaming: bool) -> None:
@@ -350,6 +359,9 @@ class StandardIO:
 
         :raises RuntimeError: if a producer is registered already.
         """
+        if not self._writing:
+            producer.stopProducing()  # as in Twisted: nothing more can be written
+            return
         if self._producer is not None:
             raise RuntimeError(
                 f"registerProducer({producer!r}): {self._producer!r} is registered already"
@@ -420,25 +432,28 @@ class StandardIO:
             return
         self._writing = False
         self._pending.clear()
-        if exc is not None and self._reason is None:
-            self._reason = Failure(ConnectionLost(str(exc)))
-        half = IHalfCloseableProtocol(self.protocol, None)
-        if half is not None and not self.disconnecting and self._reading:
-            try:
-                half.writeConnectionLost()
-            except Exception:
-                from bridge import log
+        if self.disconnecting:
+            if exc is not None and self._reason is None:
+                self._reason = Failure(ConnectionLost(str(exc)))
+        else:
+            # As in Twisted, a broken output alone does not end the connection: reading
+            # goes on (a half-closeable protocol is told), later writes are dropped.
+            half = IHalfCloseableProtocol(self.protocol, None)
+            if half is not None:
+                try:
+                    half.writeConnectionLost()
+                except Exception:
+                    from bridge import log
 
-                log.err(None, f"Unhandled error in writeConnectionLost of {self.protocol!r}")
-                self.loseConnection()
-        elif exc is not None:
-            self._stop_reading()  # the output broke: give up the whole connection
+                    log.err(None, f"Unhandled error in writeConnectionLost of {self.protocol!r}")
+                    self.loseConnection()
         self._maybe_lost()
 
     def _maybe_lost(self) -> None:
         if self._lost or self._reading or self._writing:
             return
         self._lost = True
+        self.disconnected = True
         reason = self._reason if self._reason is not None else Failure(ConnectionDone())
         protocol = self.protocol
         try:

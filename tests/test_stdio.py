@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -291,3 +292,90 @@ def test_standard_io_endpoint(
     run_until(transport.protocol.lost)
     with os.fdopen(out_r, "rb") as f:
         assert f.read() == b"out"
+
+
+def test_broken_output_drops_writes_until_input_ends(reactor: Any, run_until: Any) -> None:
+    """When stdout's reader is gone, then writes are dropped and reading goes on (Twisted)."""
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    os.close(out_r)  # nobody will read what we write
+    proto = Collect()
+    transport = StandardIO(proto, stdin=in_r, stdout=out_w, reactor=reactor)
+    tick: Deferred[None] = Deferred()
+    reactor.callLater(0.05, tick.callback, None)
+    run_until(tick)
+    transport.write(b"x" * 100_000)
+    os.write(in_w, b"still read")
+    tick2: Deferred[None] = Deferred()
+    reactor.callLater(0.05, tick2.callback, None)
+    run_until(tick2)
+    assert proto.data == b"still read" and not transport.disconnected
+    os.close(in_w)
+    run_until(proto.lost)
+    assert proto.reason is not None and proto.reason.check(ConnectionDone)
+    assert transport.disconnected
+
+
+def test_producer_after_output_closed_is_stopped(reactor: Any, run_until: Any) -> None:
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    proto = Collect()
+    transport = StandardIO(proto, stdin=in_r, stdout=out_w, reactor=reactor)
+    os.close(in_w)
+    run_until(proto.lost)
+    calls: list[str] = []
+
+    class Producer:
+        def stopProducing(self) -> None:
+            calls.append("stop")
+
+    transport.registerProducer(Producer(), True)
+    assert calls == ["stop"]
+    os.close(out_r)
+
+
+def test_streaming_producer_on_stdout(reactor: Any, run_until: Any) -> None:
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    proto = Collect()
+    transport = StandardIO(proto, stdin=in_r, stdout=out_w, reactor=reactor)
+    events: list[str] = []
+
+    class Producer:
+        def pauseProducing(self) -> None:
+            events.append("pause")
+
+        def resumeProducing(self) -> None:
+            events.append("resume")
+
+        def stopProducing(self) -> None:
+            events.append("stop")
+
+    tick: Deferred[None] = Deferred()
+    reactor.callLater(0.05, tick.callback, None)
+    run_until(tick)
+    transport.registerProducer(Producer(), True)
+    transport.write(b"y" * (1 << 20))  # more than the pipe holds: the buffer fills
+    assert events == ["pause"]
+    received = bytearray()
+    os.set_blocking(out_r, False)
+    done: Deferred[None] = Deferred()
+
+    def drain() -> None:
+        with contextlib.suppress(BlockingIOError):
+            received.extend(os.read(out_r, 1 << 20))
+        if "resume" in events:
+            done.callback(None)
+        else:
+            reactor.callLater(0.01, drain)
+
+    drain()
+    run_until(done)
+    transport.unregisterProducer()
+    transport.loseConnection()
+    os.close(in_w)
+    run_until(proto.lost)
+    os.set_blocking(out_r, True)
+    with os.fdopen(out_r, "rb") as f:
+        received.extend(f.read())
+    assert len(received) == 1 << 20

@@ -12,9 +12,8 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bridge.basic import LineReceiver
-
 from bridge import endpoints, protocol
+from bridge.basic import LineReceiver
 
 
 class Greeter(LineReceiver):

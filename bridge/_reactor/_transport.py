@@ -286,6 +286,7 @@ class StreamTransport:
             self._aio.writelines(items)
         except TypeError:
             raise _bytes_type_error("writeSequence", items) from None
+        self._held = self._dispatching
         if self.producer is not None and self._pull_handle is None and not self.streamingProducer:
             self._schedule_pull()
 

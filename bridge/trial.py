@@ -720,9 +720,34 @@ class TestCase(SynchronousTestCase):
         selectables = reactor.removeAll()
         if selectables:
             problems.append("Selectables:\n" + "\n".join(f"  {s!r}" for s in selectables))
+        network = _close_network_objects(reactor)
+        if network:
+            problems.append(
+                "Open ports and connections:\n" + "\n".join(f"  {n!r}" for n in network)
+            )
         if problems:
             raise DirtyReactorAggregateError(
                 f"Reactor was unclean after {self.id()} (the test must cancel its delayed "
                 "calls and close what it opened, or wait until they finish):\n"
                 + "\n".join(problems)
             )
+
+
+def _close_network_objects(reactor: AsyncioReactor) -> list[object]:
+    """Return the ports, connection attempts and connections *reactor* still has open, after
+    closing them at once (what the reactor's shutdown would do)."""
+    try:
+        from bridge._reactor._registry import _registries
+    except ImportError:  # pragma: no cover - networking not available
+        return []
+    registry = _registries.get(reactor)
+    if registry is None:
+        return []
+    leftovers: list[object] = [*registry.ports, *registry.connectors, *registry.transports]
+    if leftovers:
+        registry.disconnect_all()
+        loop = reactor._loop
+        if not loop.is_closed() and not loop.is_running():
+            for _ in range(3):  # let the transports finish closing
+                loop.run_until_complete(asyncio.sleep(0))
+    return leftovers

@@ -291,6 +291,19 @@ class Async(TestCase):
 
         reactor.callLater(100, lambda: None)
 
+    def test_leaves_port_open(self) -> None:
+        from bridge import protocol, reactor
+
+        reactor.listenTCP(0, protocol.Factory.forProtocol(protocol.Protocol), interface="127.0.0.1")
+
+    def test_closes_port(self) -> Any:
+        from bridge import protocol, reactor
+
+        port = reactor.listenTCP(
+            0, protocol.Factory.forProtocol(protocol.Protocol), interface="127.0.0.1"
+        )
+        return port.stopListening()
+
     def test_leaves_reader(self) -> None:
         import socket
 
@@ -330,6 +343,8 @@ class Async(TestCase):
         ("test_assert_failure_no_failure", "failure"),
         ("test_leaves_delayed_call", "error"),
         ("test_leaves_reader", "error"),
+        ("test_leaves_port_open", "error"),
+        ("test_closes_port", "success"),
     ],
 )
 def test_async_test_case_outcomes(name: str, expected: str) -> None:
@@ -357,6 +372,12 @@ def test_dirty_reactor_is_reported_and_cleaned() -> None:
     assert "DelayedCalls:" in text
     assert _runtime.get_reactor().getDelayedCalls() == []
     assert outcome(run_test(Async, "test_returns_deferred")) == "success"
+
+
+def test_open_port_is_reported_and_closed() -> None:
+    text = message(run_test(Async, "test_leaves_port_open"))
+    assert "Open ports and connections:" in text
+    assert outcome(run_test(Async, "test_closes_port")) == "success"
 
 
 def test_leftover_reader_is_reported_and_removed() -> None:

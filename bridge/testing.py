@@ -246,17 +246,44 @@ class StringIOWithoutClosing(io.BytesIO):
 
 
 @implementer(IUDPTransport)
-class FakeDatagramTransport:  # type: ignore[misc]  # incomplete on purpose, as Twisted's
-    """A datagram transport that records what is written (``written``: (packet, addr))."""
+class FakeDatagramTransport:
+    """A datagram transport that records what is written.
+
+    :ivar written: the (packet, addr) pairs written; addr is :attr:`noAddr` when none was
+        given.
+    """
 
     noAddr = object()
 
     def __init__(self) -> None:
         self.written: list[tuple[bytes, object]] = []
+        self.connected_to: tuple[str, int] | None = None
+        self.listening = True
+        self._broadcast = False
 
     def write(self, packet: bytes, addr: object = noAddr) -> None:
         """Record *packet* and *addr*."""
         self.written.append((packet, addr))
+
+    def connect(self, host: str, port: int) -> None:
+        """Remember (*host*, *port*) in :attr:`connected_to`."""
+        self.connected_to = (host, port)
+
+    def getHost(self) -> IAddress:
+        """Return ``IPv4Address("UDP", "127.0.0.1", 0)``."""
+        return IPv4Address("UDP", "127.0.0.1", 0)
+
+    def stopListening(self) -> None:
+        """Note that listening stopped."""
+        self.listening = False
+
+    def setBroadcastAllowed(self, enabled: bool) -> None:
+        """Remember the setting."""
+        self._broadcast = bool(enabled)
+
+    def getBroadcastAllowed(self) -> bool:
+        """Return the setting."""
+        return self._broadcast
 
 
 # -- protocols and producers --------------------------------------------------------------------

@@ -162,3 +162,34 @@ def test_public_surface() -> None:
     ]
     for name in module.__all__:
         assert getattr(module, name).__doc__, name
+
+
+def _bridge_classes() -> list[type]:
+    import importlib
+    import inspect
+    import pkgutil
+
+    import bridge
+
+    classes: dict[type, None] = {}
+    for info in pkgutil.walk_packages(bridge.__path__, "bridge."):
+        if info.name == "bridge.__main__":
+            continue
+        module = importlib.import_module(info.name)
+        for obj in vars(module).values():
+            if inspect.isclass(obj) and obj.__module__.startswith("bridge."):
+                classes[obj] = None
+    return list(classes)
+
+
+def test_every_bridge_class_provides_what_it_declares() -> None:
+    """Each bridge class declaring an interface (@implementer) passes verifyClass."""
+    from zope.interface import implementedBy
+    from zope.interface.verify import verifyClass
+
+    checked = 0
+    for cls in _bridge_classes():
+        for iface in implementedBy(cls):
+            assert verifyClass(iface, cls), (cls, iface)
+            checked += 1
+    assert checked > 20

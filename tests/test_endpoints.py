@@ -439,3 +439,27 @@ def test_connect_cancel_after_connected_is_a_no_op(reactor: Any, run_until: Any)
     d.cancel()
     _echo_through(run_until, proto)
     run_until(port.stopListening())
+
+
+@pytest.mark.skipif(not _has_ipv6(), reason="no IPv6 loopback")
+def test_tcp6_client_resolves_host_names_to_ipv6(
+    reactor: Any, run_until: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    port = run_until(endpoints.TCP6ServerEndpoint(reactor, 0, interface="::1").listen(_factory()))
+    number = port.getHost().port
+    asked: list[tuple[Any, ...]] = []
+
+    async def getaddrinfo(host: str, port: int, **kw: Any) -> list[Any]:
+        asked.append((host, kw.get("family")))
+        return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("::1", port, 0, 0))]
+
+    monkeypatch.setattr(reactor._loop, "getaddrinfo", getaddrinfo)
+    proto = run_until(
+        endpoints.TCP6ClientEndpoint(reactor, "ip6-host.test", number).connect(_factory(Recorder))
+    )
+    assert asked == [("ip6-host.test", socket.AF_INET6)]
+    assert proto.transport.getPeer().host == "::1"
+    _echo_through(run_until, proto)
+    run_until(port.stopListening())

@@ -399,6 +399,7 @@ class ProcessTransport:
         self._producer: Any = None
         self._producer_streaming = False
         self._producer_paused = False
+        self._pty = False
 
     def __repr__(self) -> str:
         state = f"pid={self.pid}" if self.pid is not None else f"exited status={self.status}"
@@ -450,12 +451,18 @@ class ProcessTransport:
 
     def closeChildFD(self, descriptor: int) -> None:
         """Close the parent's end of the child's descriptor *descriptor*, if it is a pipe."""
+        if self._pty:
+            return  # as in Twisted, a PTY only closes as a whole (loseConnection)
         pipe = self._pipes.get(descriptor)
         if pipe is not None:
             pipe.close()
 
     def loseConnection(self) -> None:
-        """Close the child's standard input, error and output."""
+        """Close the child's standard input, error and output (with a PTY: the PTY)."""
+        if self._pty:
+            for pipe in self._pipes.values():
+                pipe.close()
+            return
         self.closeStdin()
         self.closeStderr()
         self.closeStdout()
@@ -924,6 +931,7 @@ def _connect_own_pipe(
 
 def _connect_pty(loop: asyncio.AbstractEventLoop, process: ProcessTransport, master: int) -> None:
     """Read the PTY master as the child's fd 1 and write it as its fd 0 (as Twisted does)."""
+    process._pty = True
     write_end = os.dup(master)
     reader = _Pipe(1, True)
     writer = _Pipe(0, False)

@@ -811,3 +811,41 @@ def test_failed_spawns_leak_no_descriptors(reactor: Any, run_until: Any) -> None
             reactor.spawnProcess(Recorder(), "/nonexistent/x", ["x"], usePTY=True)
     settle()
     assert _open_fds() == before
+
+
+@pytest.mark.asyncio
+async def test_spawn_from_a_coroutine_in_guest_mode(guest_reactor: Any) -> None:
+    """When the reactor is a guest of a running loop, then spawnProcess works from a Task."""
+    from bridge.aio import to_future
+
+    proto = Recorder(stdin=b"guest")
+    transport = guest_reactor.spawnProcess(
+        proto, PY, py("import sys; sys.stdout.write(sys.stdin.read())"), env=None
+    )
+    assert transport.pid is not None
+    await to_future(proto.ended)
+    assert proto.out(1) == b"guest"
+
+
+def test_pty_closes_only_as_a_whole(reactor: Any, run_until: Any) -> None:
+    """When a PTY child's stdin is 'closed', then nothing happens; loseConnection closes it."""
+    proto = Recorder()
+    code = "import sys; sys.stdout.write('ready\\n'); sys.stdout.flush(); sys.stdin.readline()"
+    transport = reactor.spawnProcess(proto, PY, py(code), env=None, usePTY=True)
+    ready: Deferred[None] = Deferred()
+    proto.childDataReceived = lambda fd, data: ready.called or ready.callback(None)  # type: ignore[method-assign]
+    run_until(ready)
+    transport.closeStdin()
+    transport.closeStdout()
+    transport.write(b"line\n")  # still open: the child reads its line and exits
+    run_until(proto.ended)
+    assert proto.reason is not None and proto.reason.check(ProcessDone)
+
+    proto = Recorder()
+    transport = reactor.spawnProcess(
+        proto, PY, py("import time; time.sleep(30)"), env=None, usePTY=True
+    )
+    transport.loseConnection()
+    transport.signalProcess("KILL")
+    run_until(proto.ended)
+    assert sorted(e[1] for e in proto.events if e[0] == "lost") == [0, 1]

@@ -459,7 +459,7 @@ def test_tcp6_client_resolves_host_names_to_ipv6(
     proto = run_until(
         endpoints.TCP6ClientEndpoint(reactor, "ip6-host.test", number).connect(_factory(Recorder))
     )
-    assert asked == [("ip6-host.test", socket.AF_INET6)]
+    assert asked[0] == ("ip6-host.test", socket.AF_INET6)  # uvloop also resolves "::1"
     assert proto.transport.getPeer().host == "::1"
     _echo_through(run_until, proto)
     run_until(port.stopListening())

@@ -170,7 +170,7 @@ def test_uvloop_switch_flag(loop: str) -> None:
     check(run_example("uvloop_switch.py", "--loop", loop), (f"on {loop}.",))
 
 
-@pytest.mark.parametrize("path", ["poetry/get_poetry.py", "chat_server.py", "folder_sync.py"])
+@pytest.mark.parametrize("path", sorted(CASES))
 def test_example_runs_under_bridge_run(path: str) -> None:
     modules, expected = CASES[path]
     if missing := _missing((*modules, "bridge.__main__")):

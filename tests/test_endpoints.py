@@ -13,6 +13,7 @@ from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 from bridge import endpoints, error, protocol
+from bridge.failure import Failure
 from bridge.interfaces import (
     IHalfCloseableProtocol,
     IListeningPort,
@@ -463,3 +464,38 @@ def test_tcp6_client_resolves_host_names_to_ipv6(
     assert proto.transport.getPeer().host == "::1"
     _echo_through(run_until, proto)
     run_until(port.stopListening())
+
+
+# -- unit tests on bridge.testing's MemoryReactor: no loop, no sockets ----------------------------
+
+
+def test_tcp_client_endpoint_on_memory_reactor() -> None:
+    from bridge.testing import MemoryReactor, StringTransport
+    from tests.helpers import assert_no_result, failure_result_of, success_result_of
+
+    reactor = MemoryReactor()
+    d = endpoints.TCP4ClientEndpoint(reactor, "example.com", 80, timeout=7).connect(
+        _factory(Recorder)
+    )
+    host, port, factory, timeout, bind = reactor.tcpClients[0]
+    assert (host, port, timeout, bind) == ("example.com", 80, 7, None)
+    assert_no_result(d)
+    proto = factory.buildProtocol(None)
+    proto.makeConnection(StringTransport())
+    connected = success_result_of(d)
+    assert isinstance(connected, Recorder)
+    assert connected.made.called
+
+    d2 = endpoints.TCP4ClientEndpoint(reactor, "example.com", 81).connect(_factory())
+    reactor.tcpClients[1][2].clientConnectionFailed(None, Failure(error.ConnectionRefusedError()))
+    failure_result_of(d2, error.ConnectionRefusedError)
+
+
+def test_server_endpoint_on_memory_reactor() -> None:
+    from bridge.testing import MemoryReactor
+    from tests.helpers import success_result_of
+
+    reactor = MemoryReactor()
+    factory = _factory()
+    success_result_of(endpoints.TCP4ServerEndpoint(reactor, 8080, 5, "127.0.0.1").listen(factory))
+    assert reactor.tcpServers[0][:4] == (8080, factory, 5, "127.0.0.1")

@@ -379,3 +379,61 @@ def test_streaming_producer_on_stdout(reactor: Any, run_until: Any) -> None:
     with os.fdopen(out_r, "rb") as f:
         received.extend(f.read())
     assert len(received) == 1 << 20
+
+
+# -- differential: the same child scripts on real Twisted -------------------------------------
+
+_TWISTED_PRELUDE = r"""
+import sys
+from twisted.internet import reactor
+from twisted.protocols.basic import LineReceiver
+from twisted.internet.interfaces import IHalfCloseableProtocol
+from twisted.internet.protocol import Protocol
+from twisted.internet.stdio import StandardIO
+from zope.interface import implementer
+"""
+
+
+def _as_twisted(script: str) -> str:
+    body = script.split("from bridge.stdio import StandardIO", 1)[1]
+    return _TWISTED_PRELUDE + body
+
+
+@pytest.mark.parametrize(
+    ("script", "data"),
+    [
+        (ECHO, b"one\ntwo\nthree"),
+        (HALF, b"z" * 300_000),
+    ],
+    ids=["echo", "half-close"],
+)
+def test_same_output_as_real_twisted(backend: str, script: str, data: bytes) -> None:
+    pytest.importorskip("twisted")
+    theirs = subprocess.run(
+        [PY, "-c", _as_twisted(script), backend, ROOT],
+        input=data,
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    ours = run_child(script, backend, input=data)
+    assert (ours.stdout, ours.stderr, ours.returncode) == (
+        theirs.stdout,
+        theirs.stderr,
+        theirs.returncode,
+    )
+
+
+def test_output_is_flushed_when_input_ends_at_once(backend: str) -> None:
+    """When stdin is empty, then what connectionMade wrote still comes out.
+
+    A deliberate difference: Twisted's StandardIO drops it (it closes stdout at once on EOF).
+    """
+    pytest.importorskip("twisted")
+    theirs = subprocess.run(
+        [PY, "-c", _as_twisted(ECHO), backend, ROOT], input=b"", capture_output=True, timeout=30
+    )
+    ours = run_child(ECHO, backend, input=b"")
+    assert theirs.stdout == b""
+    assert ours.stdout == b"hello\n"
+    assert ours.stderr == theirs.stderr == b"lost ConnectionDone\n"

@@ -26,7 +26,7 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(VENV)/bin/mypy --strict bridge
 
-test: unit lint types
+test: unit lint types docs
 
 # Every supported Python, each in its own venv (.venv-3.10 ...), found through pyenv.
 test-all:
@@ -40,7 +40,7 @@ test-all:
 	done
 
 docs: $(STAMP)
-	$(VENV)/bin/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict -q
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

@@ -10,19 +10,28 @@ TLS (``bridge._reactor.ssl``) reuses both through the ``ssl_context`` keyword.
 
 from __future__ import annotations
 
+import os
 import socket
 from typing import Any
 
 from zope.interface import implementer
 
-from bridge import error
+from bridge import error, log
 from bridge._reactor._errors import cannot_listen
+from bridge._reactor._registry import registry
 from bridge._reactor._stream import StreamConnector, StreamPort, _Attempt
 from bridge._reactor._transport import StreamAdapter, TCPTransport, _ip_address
 from bridge.address import IPv4Address, IPv6Address
 from bridge.interfaces import IConnector, IListeningPort
 
-__all__ = ["Connector", "Port", "connect_tcp", "listen_tcp"]
+__all__ = [
+    "Connector",
+    "Port",
+    "adopt_stream_connection",
+    "adopt_stream_port",
+    "connect_tcp",
+    "listen_tcp",
+]
 
 
 def is_ipv6_literal(host: str) -> bool:
@@ -238,3 +247,95 @@ def connect_tcp(
     c = Connector(reactor, host, port, factory, timeout, bindAddress, ssl_context, server_hostname)
     c.connect()
     return c
+
+
+# -- IReactorSocket: sockets opened elsewhere (systemd socket activation, inetd...) -----------
+
+
+class _AdoptedPort(Port):
+    """A TCP port around a listening socket handed over by file descriptor."""
+
+    def __init__(self, reactor: Any, sock: socket.socket, factory: Any) -> None:
+        name = sock.getsockname()
+        super().__init__(reactor, name[1], factory, 50, name[0])
+        self._adopted = sock
+
+    def _create_socket(self) -> socket.socket:
+        sock = self._adopted
+        sock.setblocking(False)
+        self._host = _ip_address("TCP", sock.getsockname())
+        return sock
+
+
+class _AdoptedConnection:
+    """The owner (see ``StreamOwner``) of one adopted, already connected socket."""
+
+    def __init__(self, reactor: Any, factory: Any, transport_class: Any) -> None:
+        self._reactor = reactor
+        self._registry = registry(reactor)
+        self.factory = factory
+        self._transport_class = transport_class
+
+    def _make_transport(self, adapter: StreamAdapter, aio: Any) -> Any:
+        return self._transport_class(self._reactor, adapter, aio, True)
+
+    def _build_protocol(self, transport: Any) -> Any:
+        return self.factory.buildProtocol(transport.getPeer())
+
+    def _connection_lost(self, transport: Any, reason: Any) -> None:
+        pass
+
+
+def _dup_socket(fileDescriptor: int, addressFamily: int, kind: int) -> socket.socket:
+    if addressFamily not in (socket.AF_INET, socket.AF_INET6, socket.AF_UNIX):
+        raise error.UnsupportedAddressFamily(addressFamily)
+    sock = socket.socket(addressFamily, kind, fileno=os.dup(fileDescriptor))
+    sock.setblocking(False)
+    return sock
+
+
+def adopt_stream_port(reactor: Any, fileDescriptor: int, addressFamily: int, factory: Any) -> Any:
+    """Accept connections on the listening socket *fileDescriptor*; see ``IReactorSocket``.
+
+    The descriptor is duplicated: the caller keeps (and should close) its own.
+
+    :raises UnsupportedAddressFamily: unless *addressFamily* is AF_INET, AF_INET6 or AF_UNIX.
+    """
+    sock = _dup_socket(fileDescriptor, addressFamily, socket.SOCK_STREAM)
+    if addressFamily == socket.AF_UNIX:
+        from bridge._reactor.unix import _AdoptedUNIXPort
+
+        port: Any = _AdoptedUNIXPort(reactor, sock, factory)
+    else:
+        port = _AdoptedPort(reactor, sock, factory)
+    port.startListening()
+    return port
+
+
+def adopt_stream_connection(
+    reactor: Any, fileDescriptor: int, addressFamily: int, factory: Any
+) -> None:
+    """Serve the connected socket *fileDescriptor* with a protocol from *factory*.
+
+    The protocol is built (``factory.buildProtocol(peer)``) and connected on the next loop
+    turn. The descriptor is duplicated: the caller keeps (and should close) its own.
+
+    :raises UnsupportedAddressFamily: unless *addressFamily* is AF_INET, AF_INET6 or AF_UNIX.
+    """
+    sock = _dup_socket(fileDescriptor, addressFamily, socket.SOCK_STREAM)
+    if addressFamily == socket.AF_UNIX:
+        from bridge._reactor._transport import UNIXTransport
+
+        owner = _AdoptedConnection(reactor, factory, UNIXTransport)
+    else:
+        owner = _AdoptedConnection(reactor, factory, TCPTransport)
+    loop = reactor._loop
+
+    async def adopt() -> None:
+        try:
+            await loop.connect_accepted_socket(lambda: StreamAdapter(owner), sock=sock)
+        except Exception:
+            sock.close()
+            log.err(None, f"adoptStreamConnection(): asyncio could not wrap {sock!r}")
+
+    loop.create_task(adopt())

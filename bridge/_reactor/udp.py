@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import os
 import socket
+import struct
 from typing import Any
 
 from zope.interface import implementer
@@ -24,9 +26,9 @@ from bridge._reactor._registry import registry
 from bridge._reactor.tcp import _is_ipv4_literal, is_ipv6_literal
 from bridge.address import IPv4Address, IPv6Address
 from bridge.failure import Failure
-from bridge.interfaces import IListeningPort, ISystemHandle, IUDPTransport
+from bridge.interfaces import IListeningPort, IMulticastTransport, ISystemHandle, IUDPTransport
 
-__all__ = ["Port", "listen_udp"]
+__all__ = ["MulticastPort", "Port", "adopt_datagram_port", "listen_multicast", "listen_udp"]
 
 
 class _DatagramAdapter(asyncio.DatagramProtocol):
@@ -101,11 +103,18 @@ class Port:
         """
         sock = socket.socket(self._family, socket.SOCK_DGRAM)
         try:
+            self._prepare(sock)
             sock.bind(self._bind_address())
             sock.setblocking(False)
         except OSError as exc:
             sock.close()
             raise cannot_listen(self.interface, self.port, exc) from exc
+        self._start(sock)
+
+    def _prepare(self, sock: socket.socket) -> None:
+        """Set socket options before ``bind`` (multicast ports share their address)."""
+
+    def _start(self, sock: socket.socket) -> None:
         self._sock = sock
         name = sock.getsockname()
         if len(name) == 4:
@@ -312,4 +321,138 @@ def listen_udp(
     """
     p = Port(reactor, port, protocol, interface, maxPacketSize)
     p.startListening()
+    return p
+
+
+@implementer(IMulticastTransport)
+class MulticastPort(Port):
+    """A UDP port that can join IPv4 multicast groups, as returned by ``listenMulticast``.
+
+    :ivar listenMultiple: whether several sockets may bind the same port (``SO_REUSEADDR``
+        and ``SO_REUSEPORT``), so several processes can receive one group.
+    """
+
+    def __init__(
+        self,
+        reactor: Any,
+        port: int,
+        proto: Any,
+        interface: str = "",
+        maxPacketSize: int = 8192,
+        listenMultiple: bool = False,
+    ) -> None:
+        super().__init__(reactor, port, proto, interface, maxPacketSize)
+        self.listenMultiple = listenMultiple
+
+    def _prepare(self, sock: socket.socket) -> None:
+        if self.listenMultiple:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if hasattr(socket, "SO_REUSEPORT"):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+
+    def _socket(self) -> socket.socket:
+        if self._sock is None:
+            raise RuntimeError(f"{self!r}: the multicast port is not listening")
+        return self._sock
+
+    def getOutgoingInterface(self) -> str:
+        """Return the IPv4 address of the interface multicast packets are sent from."""
+        value = self._socket().getsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF)
+        return socket.inet_ntoa(struct.pack("@i", value))
+
+    def setOutgoingInterface(self, addr: str) -> Any:
+        """Send multicast packets from the interface with address *addr* (a name is resolved).
+
+        :return: a Deferred firing with 1 once set.
+        """
+        return self._resolve(addr).addCallback(self._set_outgoing)
+
+    def _set_outgoing(self, addr: str) -> int:
+        self._socket().setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(addr))
+        return 1
+
+    def getLoopbackMode(self) -> bool:
+        """Return whether multicast packets sent are also delivered to this host."""
+        return bool(self._socket().getsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP))
+
+    def setLoopbackMode(self, mode: bool) -> None:
+        """Deliver (or not) the multicast packets this host sends to its own members."""
+        self._socket().setsockopt(
+            socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, struct.pack("b", bool(mode))
+        )
+
+    def getTTL(self) -> int:
+        """Return the time-to-live of outgoing multicast packets."""
+        return int(self._socket().getsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL))
+
+    def setTTL(self, ttl: int) -> None:
+        """Set the time-to-live (hop limit) of outgoing multicast packets."""
+        self._socket().setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, struct.pack("B", ttl))
+
+    def joinGroup(self, addr: str, interface: str = "") -> Any:
+        """Join the multicast group *addr* on *interface* (``""`` lets the OS choose).
+
+        :return: a Deferred firing once joined, or failing with ``MulticastJoinError``.
+        """
+        return self._resolve(addr).addCallback(self._membership, interface, True)
+
+    def leaveGroup(self, addr: str, interface: str = "") -> Any:
+        """Leave the multicast group *addr* on *interface*.
+
+        :return: a Deferred firing once left, or failing with ``MulticastJoinError``.
+        """
+        return self._resolve(addr).addCallback(self._membership, interface, False)
+
+    def _membership(self, addr: str, interface: str, join: bool) -> None:
+        option = socket.IP_ADD_MEMBERSHIP if join else socket.IP_DROP_MEMBERSHIP
+        request = socket.inet_aton(addr) + socket.inet_aton(interface or "0.0.0.0")
+        try:
+            self._socket().setsockopt(socket.IPPROTO_IP, option, request)
+        except OSError as exc:
+            raise error.MulticastJoinError(addr, interface, *exc.args) from exc
+
+    def _resolve(self, name: str) -> Any:
+        from bridge.defer import succeed
+
+        if _is_ipv4_literal(name):
+            return succeed(name)
+        resolve = getattr(self._reactor, "resolve", None)
+        if resolve is not None:
+            return resolve(name)
+        from bridge.defer import execute
+
+        return execute(socket.gethostbyname, name)
+
+
+def listen_multicast(
+    reactor: Any,
+    port: int,
+    protocol: Any,
+    interface: str = "",
+    maxPacketSize: int = 8192,
+    listenMultiple: bool = False,
+) -> MulticastPort:
+    """Bind a multicast-capable UDP port; see ``IReactorMulticast.listenMulticast``.
+
+    :raises CannotListenError: if the address can't be bound.
+    """
+    p = MulticastPort(reactor, port, protocol, interface, maxPacketSize, listenMultiple)
+    p.startListening()
+    return p
+
+
+def adopt_datagram_port(
+    reactor: Any, fileDescriptor: int, addressFamily: int, protocol: Any, maxPacketSize: int = 8192
+) -> Port:
+    """Serve *protocol* on the bound UDP socket *fileDescriptor*; see ``IReactorSocket``.
+
+    The descriptor is duplicated: the caller keeps (and should close) its own.
+    """
+    if addressFamily not in (socket.AF_INET, socket.AF_INET6):
+        raise error.UnsupportedAddressFamily(addressFamily)
+    sock = socket.socket(addressFamily, socket.SOCK_DGRAM, fileno=os.dup(fileDescriptor))
+    sock.setblocking(False)
+    name = sock.getsockname()
+    p = Port(reactor, name[1], protocol, name[0], maxPacketSize)
+    p._start(sock)
     return p

@@ -129,6 +129,23 @@ class Port(StreamPort):
         return f"<{factory} (not listening)>"
 
 
+class _AdoptedUNIXPort(Port):
+    """A UNIX port around a listening socket handed over by file descriptor.
+
+    The socket file belongs to whoever created it: it is not removed at stop.
+    """
+
+    def __init__(self, reactor: Any, sock: socket.socket, factory: Any) -> None:
+        super().__init__(reactor, sock.getsockname(), factory)
+        self._adopted = sock
+
+    def _create_socket(self) -> socket.socket:
+        return self._adopted
+
+    def _cleanup(self) -> None:
+        pass
+
+
 @implementer(IConnector)
 class Connector(StreamConnector):
     """A UNIX-socket connector, as returned by ``connectUNIX``."""

@@ -1065,3 +1065,42 @@ def test_peer_reset_while_we_write_is_connection_lost(reactor: Any, run_until: A
     reason = run_until(proto.lost)
     assert reason.check(error.ConnectionLost)
     assert run_until(client.lost).check(error.ConnectionLost)
+
+
+def test_adopt_stream_port(reactor: Any, run_until: Any) -> None:
+    from bridge._reactor.tcp import adopt_stream_port
+
+    raw = socket.socket()
+    raw.bind(("127.0.0.1", 0))
+    raw.listen(5)
+    port = adopt_stream_port(reactor, raw.fileno(), socket.AF_INET, _echo_factory())
+    raw.close()
+    client = RecordingClientFactory()
+    reactor.connectTCP("127.0.0.1", port.getHost().port, client)
+    proto = run_until(client.proto.made)
+    proto.transport.write(b"adopted")
+    run_until(_until(lambda: bytes(proto.data) == b"adopted"))
+    proto.transport.loseConnection()
+    run_until(proto.lost)
+    run_until(port.stopListening())
+
+
+def test_adopt_stream_connection(reactor: Any, run_until: Any) -> None:
+    from bridge._reactor.tcp import adopt_stream_connection
+
+    server = Recorder()
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        peer = socket.create_connection(listener.getsockname())
+        accepted, _ = listener.accept()
+    adopt_stream_connection(reactor, accepted.fileno(), socket.AF_INET, OneProtocolFactory(server))
+    accepted.close()
+    run_until(server.made)
+    assert server.transport.getPeer().port == peer.getsockname()[1]
+    peer.sendall(b"hello")
+    run_until(_until(lambda: bytes(server.data) == b"hello"))
+    peer.close()
+    assert run_until(server.lost).check(error.ConnectionDone)
+    with pytest.raises(error.UnsupportedAddressFamily):
+        adopt_stream_connection(reactor, 0, 12345, OneProtocolFactory())

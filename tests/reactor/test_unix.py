@@ -155,3 +155,20 @@ def test_send_file_descriptor_is_not_supported(
     server.transport.loseConnection()
     run_until(server.lost)
     run_until(port.stopListening())
+
+
+def test_adopt_unix_stream_port(reactor: Any, run_until: Any, sock_path: str) -> None:
+    from bridge._reactor.tcp import adopt_stream_port
+
+    raw = socket.socket(socket.AF_UNIX)
+    raw.bind(sock_path)
+    raw.listen(5)
+    port = adopt_stream_port(reactor, raw.fileno(), socket.AF_UNIX, _echo_factory())
+    raw.close()
+    client = RecordingClientFactory()
+    reactor.connectUNIX(sock_path, client)
+    proto = run_until(client.proto.made)
+    proto.transport.loseConnection()
+    run_until(proto.lost)
+    run_until(port.stopListening())
+    assert os.path.exists(sock_path)  # the adopted socket's file is not ours to remove

@@ -14,9 +14,8 @@ import argparse
 import sys
 from typing import Any
 
-from bridge.basic import LineReceiver
-
 from bridge import defer, protocol
+from bridge.basic import LineReceiver
 
 
 class ChatProtocol(LineReceiver):

@@ -32,9 +32,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bridge.basic import LineReceiver
-
 from bridge import defer, protocol
+from bridge.basic import LineReceiver
 
 CHUNK = 64 * 1024
 

@@ -12,7 +12,7 @@ from zope.interface.verify import verifyObject
 
 from bridge import error, protocol
 from bridge.address import IPv4Address, IPv6Address
-from bridge.interfaces import IUDPTransport
+from bridge.interfaces import IMulticastTransport, IUDPTransport
 from tests.reactor.test_tcp import _has_ipv6
 
 
@@ -186,6 +186,7 @@ def test_multicast_join_send_receive_leave(reactor: Any, run_until: Any) -> None
     group = "239.255.77.77"
     member = Collector()
     port = listen_multicast(reactor, 0, member, listenMultiple=True)
+    assert verifyObject(IMulticastTransport, port)
     number = port.getHost().port
     run_until(port.joinGroup(group, "127.0.0.1"))
     assert run_until(port.setOutgoingInterface("127.0.0.1")) == 1

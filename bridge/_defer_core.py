@@ -51,6 +51,7 @@ R = TypeVar("R")
 P = ParamSpec("P")
 
 _get_running_loop = _events._get_running_loop
+_new_deferred = object.__new__
 _CoroutineType = types.CoroutineType
 
 
@@ -79,6 +80,7 @@ class _Sentinel:
 _CONTINUE: Any = _Sentinel("continue chain")
 _NO_RESULT: Any = _Sentinel("no result")
 _CANCEL_ABSORBED: Any = _Sentinel("cancellation absorbed")
+_SUPPRESS_ONE: Any = _Sentinel("ignore one late result")
 
 # Classes whose instances are Deferreds (kept by __init_subclass__): a set membership test on
 # type(x) is much cheaper than isinstance() when x is not a Deferred, the common case.
@@ -149,9 +151,7 @@ class Deferred(Generic[T]):
     __slots__ = (
         "__weakref__",
         "_canceller",
-        "_chained_to",
         "_running",
-        "_suppress_already_called",
         "_unhandled",
         "callbacks",
         "called",
@@ -174,9 +174,7 @@ class Deferred(Generic[T]):
         self.called = False
         self.paused = 0
         self._canceller = canceller
-        self._suppress_already_called = False
         self._running = False
-        self._chained_to: Deferred[Any] | None = None
         self._unhandled: _Unhandled | None = None
         if Deferred.debug:
             self._unhandled = _Unhandled(None)
@@ -273,7 +271,6 @@ class Deferred(Generic[T]):
 
         :returns: this Deferred.
         """
-        d._chained_to = self
         return self.addCallbacks(d.callback, d.errback)
 
     def addTimeout(
@@ -351,8 +348,9 @@ class Deferred(Generic[T]):
         self._fire(fail)
 
     def _already_called(self, how: str) -> None:
-        if self._suppress_already_called:
-            self._suppress_already_called = False
+        if self._canceller is _SUPPRESS_ONE:
+            # cancel() without a canceller: the abandoned operation's one result is ignored.
+            self._canceller = None
             return
         extra = ""
         info = self._unhandled
@@ -406,11 +404,12 @@ class Deferred(Generic[T]):
                     absorbed = canceller(self)
                 except Exception:
                     _log.err(None, f"Canceller of {self!r} raised")
-            else:
-                # Nobody can stop the operation: swallow the one result it will still deliver.
-                self._suppress_already_called = True
             if not self.called and absorbed is not _CANCEL_ABSORBED:
                 self._fire(Failure(CancelledError()))
+                if canceller is None:
+                    # Nobody could stop the operation: swallow the one result it will
+                    # still deliver (after firing, _canceller is free to hold this mark).
+                    self._canceller = _SUPPRESS_ONE
         elif type(self.result) in _DEFERRED_TYPES:
             self.result.cancel()
 
@@ -453,7 +452,6 @@ class Deferred(Generic[T]):
                 if fn is _CONTINUE:
                     # The Deferred waiting on us resumes with our result; ours becomes None.
                     args.result = result
-                    args._chained_to = None
                     result = None
                     if current._unhandled is not None:
                         current._unhandled.failure = None
@@ -474,7 +472,6 @@ class Deferred(Generic[T]):
                     if not result.called or result.paused or type(result.result) in deferred_types:
                         # Wait for the inner Deferred; it resumes us through _CONTINUE.
                         current.paused += 1
-                        current._chained_to = result
                         result.callbacks.append(
                             (_CONTINUE, current, None, _CONTINUE, current, None)
                         )
@@ -515,16 +512,16 @@ class Deferred(Generic[T]):
     # -- asyncio interoperation -----------------------------------------------------------
 
     def __await__(self) -> Generator[Any, Any, T]:
+        # Fired, not paused (so not waiting on another Deferred) and not running callbacks:
+        # the result is final; return it without yielding.
         if self.called and not self.paused and not self.callbacks:
             result = self.result
-            rtype = type(result)
-            if rtype not in _DEFERRED_TYPES:
-                if rtype is Failure or isinstance(result, Failure):
-                    if self._unhandled is not None:
-                        self._unhandled.failure = None
-                    raise result.value.with_traceback(result.tb)
-                value: T = result
-                return value
+            if isinstance(result, Failure):
+                if self._unhandled is not None:
+                    self._unhandled.failure = None
+                raise result.value.with_traceback(result.tb)
+            value: T = result
+            return value
         loop = _get_running_loop()
         if loop is None:
             # No loop: ensureDeferred's trampoline drives us, sends the result (or throws
@@ -606,8 +603,8 @@ class Deferred(Generic[T]):
 
     def __repr__(self) -> str:
         cname = type(self).__name__
-        if self._chained_to is not None:
-            state = f" waiting on Deferred at 0x{id(self._chained_to):x}"
+        if self.called and type(self.result) in _DEFERRED_TYPES:
+            state = f" waiting on Deferred at 0x{id(self.result):x}"
         elif self.called:
             state = f" current result: {self.result!r}"
         else:
@@ -653,9 +650,18 @@ def succeed(result: T) -> Deferred[T]:
 
     :param result: the value passed to the first callback.
     """
-    d: Deferred[T] = Deferred()
+    if Deferred.debug:
+        d: Deferred[T] = Deferred()
+        d.callback(result)
+        return d
+    # Hot path (every `return succeed(x)`): fill the slots directly, skipping __init__.
+    d = _new_deferred(Deferred)
+    d.callbacks = []
     d.called = True
+    d.paused = 0
     d._canceller = None
+    d._running = False
+    d._unhandled = None
     d.result = result
     return d
 

@@ -98,9 +98,7 @@ class Port(StreamPort):
         # create_server refuses AF_UNIX sockets on some loops: use the UNIX variant.
         loop = self._reactor._loop
         try:
-            server = await loop.create_unix_server(
-                lambda: StreamAdapter(self), sock=sock, backlog=self.backlog
-            )
+            server = await self._create_server(loop, sock)
         except Exception:
             if self._sock is sock:
                 from bridge import log
@@ -111,6 +109,11 @@ class Port(StreamPort):
             server.close()
             return
         self._server = server
+
+    async def _create_server(self, loop: Any, sock: socket.socket) -> Any:
+        return await loop.create_unix_server(
+            lambda: StreamAdapter(self), sock=sock, backlog=self.backlog
+        )
 
     def getHost(self) -> UNIXAddress:
         """Return the :class:`UNIXAddress` of the socket file."""
@@ -144,6 +147,16 @@ class _AdoptedUNIXPort(Port):
 
     def _cleanup(self) -> None:
         pass
+
+    async def _create_server(self, loop: Any, sock: socket.socket) -> Any:
+        factory = lambda: StreamAdapter(self)  # noqa: E731
+        try:
+            # Python 3.13+ (and recent uvloop) would remove the file at close otherwise.
+            return await loop.create_unix_server(
+                factory, sock=sock, backlog=self.backlog, cleanup_socket=False
+            )
+        except TypeError:
+            return await loop.create_unix_server(factory, sock=sock, backlog=self.backlog)
 
 
 @implementer(IConnector)

@@ -217,11 +217,11 @@ def _start_coroutine(
     Exceptions from the first step propagate to the caller; later ones go to *on_error*.
     """
     running = asyncio._get_running_loop()
-    if running is not None and running is not loop:
+    if running is not loop and (running is not None or loop.is_running()):
         coro.close()
         raise RuntimeError(
-            "spawnProcess() was called while another event loop runs in this thread; "
-            "call it from the reactor's own loop (reactor.callFromThread from other threads)"
+            "spawnProcess() must be called in the reactor's thread, not while another loop "
+            "runs or from another thread; use reactor.callFromThread(reactor.spawnProcess, ...)"
         )
     # asyncio's child watchers need a running loop (get_running_loop()); Twisted allows
     # spawnProcess before reactor.run(), so the loop is marked running for that one step.
@@ -836,6 +836,7 @@ def spawn_process(
 
     own_ends: dict[int, int] = {}  # child fd -> parent end, for pipes made here
     child_ends: list[int] = []
+    placeholders: list[int] = []
     try:
         for child_fd, readable in plan.own_pipes.items():
             r, w = os.pipe()
@@ -846,6 +847,7 @@ def spawn_process(
                 plan.stdio[child_fd] = child_end
             else:
                 plan.dups[child_fd] = child_end
+        _occupy(plan.dups, placeholders)
         process = ProcessTransport(reactor, processProtocol, exe)
         adapter = _SubprocessAdapter(process)
         kwargs: dict[str, Any] = {}
@@ -875,7 +877,7 @@ def spawn_process(
             os.close(pty_master)
         raise
     finally:
-        for fd in child_ends:
+        for fd in child_ends + placeholders:
             os.close(fd)
         if pty_slave is not None:
             os.close(pty_slave)
@@ -893,6 +895,30 @@ def spawn_process(
     _live(reactor).add(process)
     processProtocol.makeConnection(process)
     return process
+
+
+def _occupy(dups: dict[int, int], held: list[int]) -> None:
+    """Hold (in *held*) the child fd numbers of *dups* that are free here, until the spawn.
+
+    The loop opens descriptors of its own while spawning (uvloop's socketpairs); were one
+    of them to get a number preexec_fn then dup2()s onto, the child's stdio would break.
+    """
+    for target in dups:
+        if _is_open(target):
+            continue
+        fd = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+        if fd != target:
+            os.dup2(fd, target, inheritable=False)
+            os.close(fd)
+        held.append(target)
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
 
 
 def _is_uvloop(loop: asyncio.AbstractEventLoop) -> bool:

@@ -849,3 +849,50 @@ def test_pty_closes_only_as_a_whole(reactor: Any, run_until: Any) -> None:
     transport.signalProcess("KILL")
     run_until(proto.ended)
     assert sorted(e[1] for e in proto.events if e[0] == "lost") == [0, 1]
+
+
+def _lowest_free_fd() -> int:
+    fd = os.open(os.devnull, os.O_RDONLY)
+    os.close(fd)
+    return fd
+
+
+def test_extra_descriptors_on_numbers_free_in_the_parent(spawn: Any) -> None:
+    """When the child's fd numbers are free here, then pipes made meanwhile cannot take them."""
+    low = _lowest_free_fd()
+    for first, second in [(low, low + 1), (low + 3, low + 5), (low + 4, low + 7)]:
+        code = f"import os; os.write({first}, b'1st'); os.write({second}, b'2nd'); print('out')"
+        fds = {0: "w", 1: "r", 2: "r", first: "r", second: "r"}
+        proto = spawn(py(code), Recorder(stdin=b""), childFDs=fds)
+        assert (proto.out(first), proto.out(second), proto.out(1)) == (b"1st", b"2nd", b"out\n")
+
+
+def test_swapped_parent_descriptors(spawn: Any, tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    with open(a, "wb") as fa, open(b, "wb") as fb:
+        low = _lowest_free_fd()
+        code = f"import os; os.write({low}, b'to-a'); os.write({low + 1}, b'to-b')"
+        spawn(py(code), childFDs={1: "r", 2: "r", low: fa.fileno(), low + 1: fb.fileno()})
+        code = f"import os; os.write({fa.fileno()}, b'-via-b'); os.write({fb.fileno()}, b'-via-a')"
+        spawn(
+            py(code), childFDs={1: "r", 2: "r", fa.fileno(): fb.fileno(), fb.fileno(): fa.fileno()}
+        )
+    assert (a.read_bytes(), b.read_bytes()) == (b"to-a-via-a", b"to-b-via-b")
+
+
+def test_spawn_from_another_thread_is_refused(reactor: Any, run_until: Any) -> None:
+    import threading
+
+    errors: list[BaseException] = []
+    done: Deferred[None] = Deferred()
+
+    def in_thread() -> None:
+        try:
+            reactor.spawnProcess(Recorder(), "/bin/true", ["true"])
+        except RuntimeError as exc:
+            errors.append(exc)
+        reactor.callFromThread(done.callback, None)
+
+    reactor.callLater(0, lambda: threading.Thread(target=in_thread).start())
+    run_until(done)
+    assert len(errors) == 1 and "callFromThread" in str(errors[0])

@@ -7,8 +7,9 @@ code) and measures, for each implementation:
 * ``echo_rps``: round trips per second, 64 connections, one 100-byte message in flight each;
 * ``bulk_mbps``: MB/s echoed through one connection (256 KiB writes, 4 MiB in flight);
 * ``accept_rps``: connections per second (connect, 1-byte round trip, close; 8 at a time);
-* ``echo_cpu_us``: the server process's CPU microseconds per echo round trip (from
-  ``/proc``), which does not depend on whether the load generator is the bottleneck.
+* ``echo_cpu_us``, ``bulk_cpu_us_per_mb``, ``accept_cpu_us``: the server process's CPU time
+  (from ``/proc``) per round trip, per MB and per connection. These do not depend on whether
+  the load generator (or a busy machine) is the bottleneck: compare these on shared hosts.
 
 Usage::
 
@@ -200,16 +201,24 @@ class _BulkClient(asyncio.Protocol):
         self.fill()
 
 
-async def _bulk(port: int, seconds: float) -> float:
+def _cpu_per(pid: int, cpu0: float | None, count: float, scale: float = 1e6) -> float | None:
+    cpu1 = _cpu_seconds(pid)
+    if cpu0 is None or cpu1 is None or count <= 0:
+        return None
+    return (cpu1 - cpu0) / count * scale
+
+
+async def _bulk(port: int, seconds: float, pid: int) -> tuple[float, float | None]:
     loop = asyncio.get_running_loop()
     transport, proto = await loop.create_connection(_BulkClient, "127.0.0.1", port)
     await asyncio.sleep(min(0.3, seconds / 3))
-    r0, t0 = proto.received, time.perf_counter()
+    r0, cpu0, t0 = proto.received, _cpu_seconds(pid), time.perf_counter()
     await asyncio.sleep(seconds)
     r1, t1 = proto.received, time.perf_counter()
+    cpu = _cpu_per(pid, cpu0, (r1 - r0) / 1e6)
     proto.running = False
     transport.abort()
-    return (r1 - r0) / (t1 - t0) / 1e6
+    return (r1 - r0) / (t1 - t0) / 1e6, cpu
 
 
 class _OneShot(asyncio.Protocol):
@@ -228,7 +237,7 @@ class _OneShot(asyncio.Protocol):
             self.done.set_result(None)
 
 
-async def _accept(port: int, seconds: float) -> float:
+async def _accept(port: int, seconds: float, pid: int) -> tuple[float, float | None]:
     loop = asyncio.get_running_loop()
     count = 0
     deadline = time.perf_counter() + seconds
@@ -241,9 +250,10 @@ async def _accept(port: int, seconds: float) -> float:
             await done
             count += 1
 
-    t0 = time.perf_counter()
+    cpu0, t0 = _cpu_seconds(pid), time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(ACCEPT_CONCURRENCY)))
-    return count / (time.perf_counter() - t0)
+    rate = count / (time.perf_counter() - t0)
+    return rate, _cpu_per(pid, cpu0, count)
 
 
 def measure(impl: str, seconds: float) -> dict[str, float | None]:
@@ -265,8 +275,8 @@ def measure(impl: str, seconds: float) -> dict[str, float | None]:
         loop = uvloop.new_event_loop()
         try:
             echo, cpu = loop.run_until_complete(_echo(port, seconds, proc.pid))
-            bulk = loop.run_until_complete(_bulk(port, seconds))
-            accept = loop.run_until_complete(_accept(port, seconds))
+            bulk, bulk_cpu = loop.run_until_complete(_bulk(port, seconds, proc.pid))
+            accept, accept_cpu = loop.run_until_complete(_accept(port, seconds, proc.pid))
         finally:
             loop.close()
     finally:
@@ -275,7 +285,14 @@ def measure(impl: str, seconds: float) -> dict[str, float | None]:
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
-    return {"echo_rps": echo, "echo_cpu_us": cpu, "bulk_mbps": bulk, "accept_rps": accept}
+    return {
+        "echo_rps": echo,
+        "echo_cpu_us": cpu,
+        "bulk_mbps": bulk,
+        "bulk_cpu_us_per_mb": bulk_cpu,
+        "accept_rps": accept,
+        "accept_cpu_us": accept_cpu,
+    }
 
 
 def _best(
@@ -289,7 +306,7 @@ def _best(
         previous = old.get(key)
         if value is None or previous is None:
             best[key] = value if previous is None else previous
-        elif key.endswith("_us"):
+        elif "_cpu_" in key:
             best[key] = min(value, previous)
         else:
             best[key] = max(value, previous)
@@ -314,6 +331,8 @@ def ratios(results: dict[str, dict[str, float | None]]) -> dict[str, float]:
         ratio(f"echo {ours} / twisted-epoll", ours, "twisted-epoll", "echo_rps")
         ratio(f"echo {ours} / twisted-asyncio", ours, "twisted-asyncio", "echo_rps")
         ratio(f"echo cpu/op {backend} / {ours}", ours, backend, "echo_cpu_us", invert=True)
+        ratio(f"bulk cpu/MB {backend} / {ours}", ours, backend, "bulk_cpu_us_per_mb", invert=True)
+        ratio(f"accept cpu/conn {backend} / {ours}", ours, backend, "accept_cpu_us", invert=True)
         ratio(
             f"echo cpu/op twisted-epoll / {ours}",
             ours,
@@ -322,6 +341,10 @@ def ratios(results: dict[str, dict[str, float | None]]) -> dict[str, float]:
             invert=True,
         )
     return out
+
+
+def _fmt(value: float | None) -> str:
+    return "?" if value is None else f"{value:,.1f}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -349,11 +372,10 @@ def main(argv: list[str] | None = None) -> int:
         for impl in args.impl or IMPLS:
             results[impl] = _best(results.get(impl), measure(impl, seconds))
     for impl, r in results.items():
-        cpu = r["echo_cpu_us"]
         print(
-            f"{impl:16} echo {r['echo_rps']:>10,.0f} rt/s"
-            f"  cpu {cpu if cpu is None else round(cpu, 1)!s:>6} us/rt"
-            f"  bulk {r['bulk_mbps']:>8,.0f} MB/s  accept {r['accept_rps']:>8,.0f} conn/s",
+            f"{impl:16} echo {r['echo_rps']:>9,.0f} rt/s ({_fmt(r['echo_cpu_us'])} us cpu/rt)"
+            f"  bulk {r['bulk_mbps']:>6,.0f} MB/s ({_fmt(r['bulk_cpu_us_per_mb'])} us cpu/MB)"
+            f"  accept {r['accept_rps']:>6,.0f}/s ({_fmt(r['accept_cpu_us'])} us cpu/conn)",
             flush=True,
         )
     summary = ratios(results)

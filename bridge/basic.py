@@ -146,10 +146,10 @@ class LineReceiver(_PauseableProtocol):
             if found and not rest and self.line_mode and not self.paused:
                 # Exactly one whole line, the commonest chunk of all: deliver it with no
                 # buffer bookkeeping, as there is no rest to keep.
-                if len(line) > self.MAX_LENGTH:
-                    return self.lineLengthExceeded(data)
                 self._busyReceiving = True
                 try:
+                    if len(line) > self.MAX_LENGTH:
+                        return self.lineLengthExceeded(data)
                     why = self.lineReceived(line)
                 finally:
                     self._busyReceiving = False

@@ -6,6 +6,7 @@ Suites (each script also runs on its own; see its docstring):
 * ``reactor`` bench_reactor.py: callLater, cancel, callFromThread (one reactor per process)
 * ``basic``   bench_basic.py:   LineReceiver / Int32 / Netstring parsing
 * ``net``     bench_net.py:     TCP echo, bulk and accept rates against one load generator
+* ``tls``     bench_tls.py:     the same over TLS
 * ``process`` bench_process.py: spawnProcess of /bin/true, throughput through cat
 
 Each is run for bridge (on asyncio and on uvloop where the loop matters), the raw asyncio /
@@ -56,6 +57,7 @@ class Suite:
     script: str
     baseline: str  # the Twisted implementation ratios are computed against
     per_process: bool = False  # True: one implementation per process (a reactor each)
+    rates: bool = False  # True: the script measures rates itself and writes its own JSON
     quick_args: list[str] = field(default_factory=list)
     full_args: list[str] = field(default_factory=list)
 
@@ -67,11 +69,12 @@ SUITES = [
         "bench_reactor.py",
         baseline="twisted-epoll",
         per_process=True,
-        quick_args=["--calls", "20000"],
+        quick_args=["--calls", "10000"],
     ),
     Suite("basic", "bench_basic.py", baseline="twisted"),
     Suite("process", "bench_process.py", baseline="twisted-epoll", per_process=True),
-    Suite("net", "bench_net.py", baseline="twisted-epoll"),
+    Suite("net", "bench_net.py", baseline="twisted-epoll", rates=True),
+    Suite("tls", "bench_tls.py", baseline="twisted-epoll", rates=True),
 ]
 
 
@@ -231,9 +234,9 @@ def run_time_suite(suite: Suite, quick: bool, log: Callable[[str], None]) -> dic
     return {"unit": "s", "values": values}
 
 
-def run_net(suite: Suite, quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
-    """Run bench_net.py; return {"unit": "rate", "values": {metric: {impl: rate}}}."""
-    out = RESULTS / "net.json"
+def run_rate_suite(suite: Suite, quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
+    """Run bench_net.py-style scripts; return {"unit": "rate", "values": {metric: {impl: x}}}."""
+    out = RESULTS / f"{suite.name}.json"
     out.unlink(missing_ok=True)
     started = time.monotonic()
     args = [str(HERE / suite.script), "-o", str(out)]
@@ -247,7 +250,7 @@ def run_net(suite: Suite, quick: bool, log: Callable[[str], None]) -> dict[str, 
     for impl, metrics in data["results"].items():
         for metric, value in metrics.items():
             values.setdefault(metric, {})[impl] = value
-    log(f"  net {time.monotonic() - started:.0f} s")
+    log(f"  {suite.name} {time.monotonic() - started:.0f} s")
     return {"unit": "rate", "values": values}
 
 
@@ -453,8 +456,8 @@ def main(argv: list[str] | None = None) -> int:
             log(f"  {suite.name}: skipped ({suite.script} missing)")
             continue
         try:
-            if suite.name == "net":
-                report["suites"][suite.name] = run_net(suite, args.quick, log)
+            if suite.rates:
+                report["suites"][suite.name] = run_rate_suite(suite, args.quick, log)
             else:
                 report["suites"][suite.name] = run_time_suite(suite, args.quick, log)
         except (RuntimeError, subprocess.TimeoutExpired, OSError, ValueError) as exc:

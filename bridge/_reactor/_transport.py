@@ -166,6 +166,28 @@ class StreamTransport:
     """
 
     protocol: Any = None
+    # Per-connection state starts as these class-level defaults: a new connection then only
+    # stores what differs (accepting is a hot path too).
+    connected = True
+    disconnecting = False
+    disconnected = False
+    producer: Any = None
+    streamingProducer = False
+    producerPaused = False
+    # Write coalescing: during one dataReceived call, the first write goes out at once and
+    # later ones are held and sent together when dataReceived returns (one system call
+    # instead of one per write, as Twisted's buffered writes give).
+    _dispatching = False
+    _held = False
+    _pending: list[bytes] | None = None
+    _write_closed = False  # loseConnection, abortConnection or loseWriteConnection
+    _aborted = False
+    _failure: Failure | None = None
+    _half_closeable: Any = None
+    _write_paused = False
+    _pull_handle: asyncio.Handle | None = None
+    _eof_waiter: asyncio.Handle | None = None
+    _close_after_producer = False
 
     def __init__(
         self, reactor: Any, adapter: StreamAdapter, aio: asyncio.Transport, is_server: bool
@@ -173,27 +195,7 @@ class StreamTransport:
         self._reactor = reactor
         self._adapter = adapter
         self._aio: Any = aio
-        # Write coalescing: during one dataReceived call, the first write goes out at once and
-        # later ones are held and sent together when dataReceived returns (one system call
-        # instead of one per write, as Twisted's buffered writes give).
-        self._dispatching = False
-        self._held = False
-        self._pending: list[bytes] | None = None
         self._is_server = is_server
-        self.connected = True
-        self.disconnecting = False
-        self.disconnected = False
-        self._write_closed = False  # loseConnection, abortConnection or loseWriteConnection
-        self._aborted = False
-        self._failure: Failure | None = None
-        self._half_closeable: Any = None
-        self._write_paused = False
-        self._pull_handle: asyncio.Handle | None = None
-        self._eof_waiter: asyncio.Handle | None = None
-        self.producer: Any = None
-        self.streamingProducer = False
-        self.producerPaused = False
-        self._close_after_producer = False
         self._registry = adapter._owner._registry
         self._registry.transports.add(self)
 
@@ -404,12 +406,15 @@ class StreamTransport:
         self.disconnected = True
         self.disconnecting = False
         self._write_closed = True
-        for handle in (self._pull_handle, self._eof_waiter):
-            if handle is not None:
-                handle.cancel()
-        self._pull_handle = self._eof_waiter = None
-        producer, self.producer = self.producer, None
+        if self._pull_handle is not None:
+            self._pull_handle.cancel()
+            self._pull_handle = None
+        if self._eof_waiter is not None:
+            self._eof_waiter.cancel()
+            self._eof_waiter = None
+        producer = self.producer
         if producer is not None:
+            self.producer = None
             _call_and_log("Error in producer.stopProducing()", producer.stopProducing)
         proto = self.protocol
         if proto is not None:
@@ -580,6 +585,10 @@ class TCPTransport(StreamTransport):
     .. note:: asyncio enables ``TCP_NODELAY`` on new TCP connections; Twisted leaves it off.
     """
 
+    connector: Any = None
+    server: Any = None
+    _host: IPv4Address | IPv6Address | None = None
+
     def __init__(
         self, reactor: Any, adapter: StreamAdapter, aio: asyncio.Transport, is_server: bool
     ) -> None:
@@ -587,9 +596,6 @@ class TCPTransport(StreamTransport):
         self._peer = _ip_address("TCP", aio.get_extra_info("peername"))
         # The address object is built on first use: few protocols ask for it.
         self._sockname = aio.get_extra_info("sockname")
-        self._host: IPv4Address | IPv6Address | None = None
-        self.connector: Any = None
-        self.server: Any = None
 
     def getPeer(self) -> IPv4Address | IPv6Address:
         """Return the remote address (:class:`IPv4Address` or :class:`IPv6Address`)."""
@@ -629,14 +635,15 @@ def _unix_address(name: Any) -> UNIXAddress:
 class UNIXTransport(StreamTransport):
     """The transport of a UNIX-domain stream connection."""
 
+    connector: Any = None
+    server: Any = None
+
     def __init__(
         self, reactor: Any, adapter: StreamAdapter, aio: asyncio.Transport, is_server: bool
     ) -> None:
         super().__init__(reactor, adapter, aio, is_server)
         self._peer = _unix_address(aio.get_extra_info("peername"))
         self._host = _unix_address(aio.get_extra_info("sockname"))
-        self.connector: Any = None
-        self.server: Any = None
 
     def getPeer(self) -> UNIXAddress:
         """Return the peer's :class:`UNIXAddress` (its name is None for unbound clients)."""

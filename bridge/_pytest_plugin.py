@@ -219,9 +219,13 @@ def _asyncio_test_loop(request: pytest.FixtureRequest) -> asyncio.AbstractEventL
     if not pytest_asyncio.is_async_test(request.node):
         return None
     marker = request.node.get_closest_marker("asyncio")
-    scope = (marker.kwargs.get("loop_scope") if marker is not None else None) or (
-        request.config.getini("asyncio_default_test_loop_scope") or "function"
-    )
+    scope = marker.kwargs.get("loop_scope") if marker is not None else None
+    if not scope:
+        try:
+            scope = request.config.getini("asyncio_default_test_loop_scope")
+        except ValueError:  # an older pytest-asyncio without that option
+            scope = None
+    scope = scope or "function"
     # pytest-asyncio keeps one asyncio.Runner per loop scope, as fixture "_<scope>_scoped_runner".
     runner = request.getfixturevalue(f"_{scope}_scoped_runner")
     loop: asyncio.AbstractEventLoop = runner.get_loop()

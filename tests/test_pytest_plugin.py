@@ -246,3 +246,26 @@ def test_tcp_pair(run) -> None:  # type: ignore[no-untyped-def]
         """,
     )
     result.assert_outcomes(passed=2)
+
+
+def test_default_test_loop_scope_from_ini(run) -> None:  # type: ignore[no-untyped-def]
+    result = run(
+        ini="asyncio_default_test_loop_scope = module\n",
+        test_scope="""
+        import asyncio
+        import pytest
+
+        LOOPS = []
+
+        @pytest.mark.asyncio
+        async def test_one(reactor):
+            LOOPS.append(asyncio.get_running_loop())
+            assert reactor._loop is LOOPS[0]
+
+        @pytest.mark.asyncio
+        async def test_two(reactor):
+            assert asyncio.get_running_loop() is LOOPS[0]
+            assert reactor._loop is LOOPS[0]
+        """,
+    )
+    result.assert_outcomes(passed=2)

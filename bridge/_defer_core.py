@@ -27,7 +27,7 @@ import traceback
 import types
 from asyncio import events as _events
 from collections.abc import Callable, Generator
-from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, TypeVar, cast
+from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, TypeVar, cast, overload
 
 from bridge import log as _log
 from bridge.failure import Failure
@@ -79,7 +79,6 @@ class _Sentinel:
 
 _CONTINUE: Any = _Sentinel("continue chain")
 _NO_RESULT: Any = _Sentinel("no result")
-_CANCEL_ABSORBED: Any = _Sentinel("cancellation absorbed")
 _SUPPRESS_ONE: Any = _Sentinel("ignore one late result")
 
 # Classes whose instances are Deferreds (kept by __init_subclass__): a set membership test on
@@ -207,9 +206,25 @@ class Deferred(Generic[T]):
             self._run_callbacks()
         return self
 
+    @overload
     def addCallback(
         self,
-        callback: Callable[Concatenate[T, P], R | Deferred[R]],
+        callback: Callable[Concatenate[T, P], Deferred[R]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> Deferred[R]: ...
+
+    @overload
+    def addCallback(
+        self,
+        callback: Callable[Concatenate[T, P], R],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> Deferred[R]: ...
+
+    def addCallback(
+        self,
+        callback: Callable[Concatenate[T, P], Any],
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> Deferred[R]:
@@ -226,9 +241,25 @@ class Deferred(Generic[T]):
             self._run_callbacks()
         return self  # type: ignore[return-value]
 
+    @overload
     def addErrback(
         self,
-        errback: Callable[Concatenate[Failure, P], R | Deferred[R]],
+        errback: Callable[Concatenate[Failure, P], Deferred[R]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> Deferred[T | R]: ...
+
+    @overload
+    def addErrback(
+        self,
+        errback: Callable[Concatenate[Failure, P], R],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> Deferred[T | R]: ...
+
+    def addErrback(
+        self,
+        errback: Callable[Concatenate[Failure, P], Any],
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> Deferred[T | R]:
@@ -245,9 +276,25 @@ class Deferred(Generic[T]):
             self._run_callbacks()
         return self  # type: ignore[return-value]
 
+    @overload
     def addBoth(
         self,
-        callback: Callable[Concatenate[Any, P], R | Deferred[R]],
+        callback: Callable[Concatenate[Any, P], Deferred[R]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> Deferred[R]: ...
+
+    @overload
+    def addBoth(
+        self,
+        callback: Callable[Concatenate[Any, P], R],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> Deferred[R]: ...
+
+    def addBoth(
+        self,
+        callback: Callable[Concatenate[Any, P], Any],
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> Deferred[R]:
@@ -398,13 +445,12 @@ class Deferred(Generic[T]):
         """
         if not self.called:
             canceller = self._canceller
-            absorbed = None
             if canceller is not None:
                 try:
-                    absorbed = canceller(self)
+                    canceller(self)
                 except Exception:
                     _log.err(None, f"Canceller of {self!r} raised")
-            if not self.called and absorbed is not _CANCEL_ABSORBED:
+            if not self.called:
                 self._fire(Failure(CancelledError()))
                 if canceller is None:
                     # Nobody could stop the operation: swallow the one result it will

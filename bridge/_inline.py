@@ -33,7 +33,7 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 
 from bridge import log as _log
 from bridge._defer_core import (
-    _CANCEL_ABSORBED,
+    _CONTINUE,
     _DEFERRED_TYPES,
     _NO_RESULT,
     CancelledError,
@@ -433,15 +433,22 @@ class _InlineRun:
         self.waiting = False
         self.sync_result: Any = _NO_RESULT
 
-    def _cancel(self, d: Deferred[Any]) -> Any:
+    def _cancel(self, d: Deferred[Any]) -> None:
         waiting_on = self.waiting_on
         if waiting_on is None:
-            return None
+            return
         waiting_on.cancel()
         if not d.called:
-            # The generator caught the cancellation and waits on something else: let it run.
-            return _CANCEL_ABSORBED
-        return None
+            # The generator caught the cancellation and waits on something else. As in
+            # Twisted, the Deferred now waits on a fresh one that gets the generator's
+            # outcome (and can itself be cancelled again).
+            inner: Deferred[Any] = Deferred(self._cancel)
+            self.deferred = inner
+            d.called = True
+            d._canceller = None
+            d.result = inner
+            d.paused += 1
+            inner.callbacks.append((_CONTINUE, d, None, _CONTINUE, d, None))
 
     def got_result(self, result: Any) -> None:
         if self.waiting:

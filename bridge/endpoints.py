@@ -22,11 +22,13 @@ from typing import TYPE_CHECKING, Any
 from zope.interface import directlyProvides, implementer, providedBy
 
 from bridge import error
+from bridge.address import IPv6Address
 from bridge.defer import Deferred, execute, fail, succeed
 from bridge.failure import Failure
 from bridge.interfaces import (
     IHalfCloseableProtocol,
     IHandshakeListener,
+    IResolutionReceiver,
     IStreamClientEndpoint,
     IStreamServerEndpoint,
 )
@@ -299,9 +301,15 @@ def _is_ip(family: int, host: str) -> bool:
 def _resolve(reactor: Any, host: str, port: int, family: int) -> Deferred[list[tuple[int, str]]]:
     """Resolve *host* to ``[(family, address), ...]``, without duplicates.
 
-    Uses ``loop.getaddrinfo`` on bridge's reactor, a blocking ``getaddrinfo`` otherwise.
+    Uses the reactor's ``nameResolver`` (``IReactorPluggableNameResolver``, e.g. on
+    ``bridge.testing.MemoryReactor``) if it has one, else ``loop.getaddrinfo`` on bridge's
+    reactor, else a blocking ``getaddrinfo``.
     """
     from bridge.aio import to_deferred
+
+    resolver = getattr(reactor, "nameResolver", None)
+    if resolver is not None:
+        return _resolve_with(resolver, host, port, family)
 
     def unique(infos: list[Any]) -> list[tuple[int, str]]:
         seen: list[tuple[int, str]] = []
@@ -329,6 +337,40 @@ def _resolve(reactor: Any, host: str, port: int, family: int) -> Deferred[list[t
 
     d: Deferred[list[tuple[int, str]]] = to_deferred(lookup())
     return d
+
+
+@implementer(IResolutionReceiver)
+class _Receiver:
+    """Collect the addresses an ``IHostnameResolver`` reports into a Deferred."""
+
+    def __init__(self, host: str, family: int) -> None:
+        self._host = host
+        self._family = family
+        self.addresses: list[tuple[int, str]] = []
+        self.deferred: Deferred[list[tuple[int, str]]] = Deferred()
+
+    def resolutionBegan(self, resolutionInProgress: object) -> None:
+        pass
+
+    def addressResolved(self, address: Any) -> None:
+        family = socket.AF_INET6 if isinstance(address, IPv6Address) else socket.AF_INET
+        item = (family, address.host)
+        if self._family in (socket.AF_UNSPEC, family) and item not in self.addresses:
+            self.addresses.append(item)
+
+    def resolutionComplete(self) -> None:
+        if self.addresses:
+            self.deferred.callback(self.addresses)
+        else:
+            self.deferred.errback(error.DNSLookupError(f"address {self._host!r} not found"))
+
+
+def _resolve_with(
+    resolver: Any, host: str, port: int, family: int
+) -> Deferred[list[tuple[int, str]]]:
+    receiver = _Receiver(host, family)
+    resolver.resolveHostName(receiver, host, port)
+    return receiver.deferred
 
 
 @implementer(IStreamClientEndpoint)

@@ -499,3 +499,15 @@ def test_server_endpoint_on_memory_reactor() -> None:
     factory = _factory()
     success_result_of(endpoints.TCP4ServerEndpoint(reactor, 8080, 5, "127.0.0.1").listen(factory))
     assert reactor.tcpServers[0][:4] == (8080, factory, 5, "127.0.0.1")
+
+
+def test_hostname_endpoint_uses_the_reactors_name_resolver() -> None:
+    from bridge.testing import MemoryReactorClock, StringTransport
+    from tests.helpers import success_result_of
+
+    reactor = MemoryReactorClock()
+    d = endpoints.HostnameEndpoint(reactor, b"example.com", 80).connect(_factory(Recorder))
+    host, port, factory, _, _ = reactor.tcpClients[0]
+    assert (host, port) == ("127.0.0.1", 80)  # SynchronousResolver: no network lookup
+    factory.buildProtocol(None).makeConnection(StringTransport())
+    assert isinstance(success_result_of(d), Recorder)

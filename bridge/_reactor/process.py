@@ -847,6 +847,11 @@ def spawn_process(
                 plan.stdio[child_fd] = child_end
             else:
                 plan.dups[child_fd] = child_end
+        if plan.dups and plan.pass_fds:
+            # Popen would let pass_fds switch close_fds back on and close what preexec_fn
+            # dup'ed; dup2(fd, fd) through a temporary copy keeps fd open in the child too.
+            plan.dups.update((fd, fd) for fd in plan.pass_fds)
+            plan.pass_fds = []
         _occupy(plan.dups, placeholders)
         process = ProcessTransport(reactor, processProtocol, exe)
         adapter = _SubprocessAdapter(process)

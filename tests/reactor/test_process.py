@@ -509,9 +509,11 @@ def test_child_fds_hand_down_parent_descriptors(spawn: Any, tmp_path: Path) -> N
         proto = spawn(py(code), childFDs={1: "r", 2: "r", 5: fd})
         code = "import os; os.write(1, b'same')"
         proto2 = spawn(py(code), childFDs={1: fd, 2: "r"})
+        code = f"import os; os.write({fd}, b'+kept'); os.write(7, b'+moved')"
+        spawn(py(code), childFDs={1: "r", 2: "r", fd: fd, 7: fd})
     assert proto.out(1) == b"one"
     assert proto2.out(1) == b""
-    assert target.read_bytes() == b"fivesame"
+    assert target.read_bytes() == b"fivesame+kept+moved"
 
 
 def test_absent_standard_descriptor_is_dev_null(spawn: Any) -> None:

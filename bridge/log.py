@@ -12,12 +12,51 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Callable
-from typing import IO
+from typing import IO, Any
 
 from bridge.failure import Failure
 
-__all__ = ["add_observer", "deferr", "err", "logger", "msg", "remove_observer", "startLogging"]
+__all__ = [
+    "addObserver",
+    "add_observer",
+    "deferr",
+    "err",
+    "logger",
+    "msg",
+    "removeObserver",
+    "remove_observer",
+    "startLogging",
+]
+
+_event_observers: list[Callable[[dict[str, Any]], None]] = []
+
+
+def addObserver(observer: Callable[[dict[str, Any]], None]) -> None:
+    """Call *observer(event)* for every :func:`msg` and :func:`err`, Twisted style.
+
+    *event* is a dict with ``message`` (a tuple), ``isError`` (0 or 1), ``system``,
+    ``time`` and, for errors, ``failure`` and ``why``. Prefer :func:`add_observer` or a
+    :class:`logging.Handler` in new code.
+    """
+    _event_observers.append(observer)
+
+
+def removeObserver(observer: Callable[[dict[str, Any]], None]) -> None:
+    """Stop calling an observer added with :func:`addObserver`."""
+    _event_observers.remove(observer)
+
+
+def _emit_event(event: dict[str, Any]) -> None:
+    event.setdefault("system", "-")
+    event.setdefault("time", time.time())
+    for observer in list(_event_observers):
+        try:
+            observer(event)
+        except Exception:
+            logger.exception("log observer %r raised", observer)
+
 
 logger = logging.getLogger("bridge")
 
@@ -47,6 +86,8 @@ def msg(*message: object, **kw: object) -> None:
     :param kw: ``isError=True`` logs at ERROR level; other keywords are ignored, except
         ``format``, a %-format applied to the keywords when no message parts are given.
     """
+    if _event_observers:
+        _emit_event({**kw, "message": message, "isError": 1 if kw.get("isError") else 0})
     level = logging.ERROR if kw.get("isError") else logging.INFO
     if not logger.isEnabledFor(level):
         return
@@ -75,6 +116,8 @@ def err(_stuff: object = None, _why: str | None = None, **kw: object) -> None:
     else:
         logger.error("%s", _why or repr(_stuff))
         return
+    if _event_observers:
+        _emit_event({**kw, "message": (), "isError": 1, "failure": failure, "why": _why})
     for observer in list(_observers):
         try:
             observer(failure, _why)

@@ -85,3 +85,17 @@ def test_start_logging_writes_to_stream() -> None:
     finally:
         logging.getLogger("bridge").removeHandler(handler)
     assert "to the stream" in stream.getvalue()
+
+
+def test_twisted_style_event_observers() -> None:
+    events: list[dict[str, object]] = []
+    log.addObserver(events.append)
+    try:
+        log.msg("hello", "world", system="test")
+        log.err(ValueError("v"), "why")
+    finally:
+        log.removeObserver(events.append)
+    assert events[0]["message"] == ("hello", "world")
+    assert events[0]["isError"] == 0 and events[0]["system"] == "test"
+    assert events[1]["isError"] == 1 and events[1]["why"] == "why"
+    assert isinstance(events[1]["failure"], Failure)

@@ -730,6 +730,8 @@ def test_interop_with_a_twisted_tls_server(
     finally:
         peer.kill()
         peer.wait()
+        if peer.stdout is not None:
+            peer.stdout.close()
 
 
 TWISTED_TLS_CLIENT = textwrap.dedent(
@@ -1113,3 +1115,5 @@ def test_interop_start_tls_with_client_certificate_against_twisted(
     finally:
         peer.kill()
         peer.wait()
+        if peer.stdout is not None:
+            peer.stdout.close()

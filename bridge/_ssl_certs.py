@@ -9,6 +9,7 @@ in memory into an :class:`ssl.SSLContext`.
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import os
 import re
@@ -16,7 +17,7 @@ import ssl
 import tempfile
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bridge._ssl_der import DERError, parse_certificate, private_key_label
 from bridge.error import VerifyError
@@ -373,11 +374,47 @@ class PublicKey:
         return f"<{type(self).__name__} {self.keyHash()}>"
 
 
+class _Cryptography:
+    """The parts of the optional ``cryptography`` package that key generation uses."""
+
+    def __init__(self) -> None:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.x509.oid import NameOID
+
+        self.x509, self.hashes, self.serialization, self.rsa = x509, hashes, serialization, rsa
+        self._oids = {
+            "commonName": NameOID.COMMON_NAME,
+            "organizationName": NameOID.ORGANIZATION_NAME,
+            "organizationalUnitName": NameOID.ORGANIZATIONAL_UNIT_NAME,
+            "localityName": NameOID.LOCALITY_NAME,
+            "stateOrProvinceName": NameOID.STATE_OR_PROVINCE_NAME,
+            "countryName": NameOID.COUNTRY_NAME,
+            "emailAddress": NameOID.EMAIL_ADDRESS,
+        }
+
+    def oid_for(self, attr: str) -> Any:
+        return self._oids[attr]
+
+
+def _cryptography(what: str) -> _Cryptography:
+    try:
+        return _Cryptography()
+    except ImportError:
+        raise NotImplementedError(
+            f"{what} needs the optional 'cryptography' package (the stdlib ssl module cannot "
+            "create keys or certificates): pip install cryptography, or make them with "
+            "`openssl` or the trustme package"
+        ) from None
+
+
 class KeyPair:
     """A private key, kept as PEM text.
 
-    bridge cannot inspect or generate keys (the stdlib :mod:`ssl` module has no API for it);
-    a key is checked against its certificate when the two are combined.
+    The stdlib :mod:`ssl` module cannot inspect keys: a key is checked against its certificate
+    when the two are combined. :meth:`generate` and :meth:`selfSignedCert` need the optional
+    ``cryptography`` package.
     """
 
     def __init__(self, pem: bytes) -> None:
@@ -414,11 +451,54 @@ class KeyPair:
 
     @classmethod
     def generate(cls, kind: object = None, size: int = 2048) -> KeyPair:
-        """Refuse: generating keys needs a crypto library bridge does not depend on."""
-        raise NotImplementedError(
-            "KeyPair.generate: bridge.ssl is built on the stdlib ssl module, which cannot "
-            "generate keys; create them with `openssl genpkey` or the trustme package"
+        """Generate an RSA key pair of *size* bits (for tests and self-signed certificates).
+
+        Needs the optional ``cryptography`` package: the stdlib cannot generate keys.
+
+        :param kind: accepted for compatibility (pyOpenSSL's ``crypto.TYPE_RSA``); always RSA.
+        :raises NotImplementedError: if ``cryptography`` is not installed.
+        """
+        lib = _cryptography("KeyPair.generate")
+        rsa, serialization = lib.rsa, lib.serialization
+        key = rsa.generate_private_key(public_exponent=65537, key_size=size)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
         )
+        return cls(pem)
+
+    def selfSignedCert(self, serialNumber: int, **kw: bytes | str) -> PrivateCertificate:
+        """Return a certificate for this key, signed by itself, valid for a year from now.
+
+        Needs the optional ``cryptography`` package.
+
+        :param serialNumber: the certificate's serial number.
+        :param kw: the subject (and issuer) name: ``commonName="example.com"``, ``O=...``...
+        :raises NotImplementedError: if ``cryptography`` is not installed.
+        """
+        lib = _cryptography("KeyPair.selfSignedCert")
+        x509, hashes, serialization = lib.x509, lib.hashes, lib.serialization
+        name = x509.Name(
+            [
+                x509.NameAttribute(lib.oid_for(attr), value.decode("utf-8"))
+                for attr, value in DistinguishedName(**kw).items()
+            ]
+        )
+        key = serialization.load_pem_private_key(self._pem, password=None)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(serialNumber)
+            .not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=365))
+            .sign(key, hashes.SHA256())
+        )
+        der = certificate.public_bytes(serialization.Encoding.DER)
+        return PrivateCertificate.fromCertificateAndKeyPair(Certificate(der), self)
 
     def dump(self, format: int = FILETYPE_ASN1) -> bytes:
         """Return the key as PEM (``FILETYPE_PEM``) or PKCS#8 DER (the default)."""

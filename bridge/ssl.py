@@ -5,7 +5,8 @@ This module mirrors ``twisted.internet.ssl``: the context factories Twisted-styl
 (:class:`DefaultOpenSSLContextFactory`, :class:`ClientContextFactory`, :class:`CertificateOptions`,
 :func:`optionsForClientTLS`), PEM certificate and key loading (:class:`Certificate`,
 :class:`PrivateCertificate`, :class:`KeyPair`) and trust roots (:func:`platformTrust`,
-:func:`trustRootFromCertificates`). It needs neither pyOpenSSL nor cryptography.
+:func:`trustRootFromCertificates`). It needs neither pyOpenSSL nor cryptography (only
+``KeyPair.generate``/``selfSignedCert`` use ``cryptography`` when it is installed).
 
 Every factory turns into an :class:`ssl.SSLContext`, which the reactor hands to asyncio
 (``loop.create_server(ssl=...)``, ``loop.create_connection(ssl=...)``, ``loop.start_tls``).

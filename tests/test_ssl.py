@@ -179,8 +179,6 @@ def test_keypair_refuses_encrypted_and_missing_keys() -> None:
         bssl.KeyPair.load(b"nothing", bssl.FILETYPE_PEM)
     with pytest.raises(ValueError, match="not a DER-encoded private key"):
         bssl.KeyPair.load(b"\x04\x00")
-    with pytest.raises(NotImplementedError, match="cannot generate keys"):
-        bssl.KeyPair.generate()
 
 
 # -- DefaultOpenSSLContextFactory ------------------------------------------------------------
@@ -802,3 +800,31 @@ def test_rsa_keys_load_too(ca: trustme.CA) -> None:
     assert bssl.KeyPair.load(private.privateKey.dump()).dump() == private.privateKey.dump()
     client = bssl.optionsForClientTLS("localhost", trustRoot=_ca_cert(ca)).getContext()
     _handshake(private.options().getContext(), client, "localhost")
+
+
+# -- key generation (optional cryptography) ------------------------------------------------------
+
+
+def test_generate_and_self_signed_certificate_serve_tls() -> None:
+    pytest.importorskip("cryptography")
+    key = bssl.KeyPair.generate(size=2048)
+    cert = key.selfSignedCert(7, commonName="localhost", organizationName="bridge")
+    assert isinstance(cert, bssl.PrivateCertificate)
+    assert cert.serialNumber() == 7
+    assert cert.getSubject().commonName == b"localhost"
+    assert cert.getIssuer() == cert.getSubject()
+    assert not cert.has_expired()
+    authority = bssl.Certificate.load(cert.dump())
+    client = bssl.optionsForClientTLS("localhost", trustRoot=authority).getContext()
+    _, c_obj = _handshake(cert.options().getContext(), client, "localhost")
+    assert bssl.Certificate.load(c_obj.getpeercert(binary_form=True) or b"") == cert
+
+
+def test_generate_without_cryptography_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "cryptography", None)
+    with pytest.raises(NotImplementedError, match="needs the optional 'cryptography' package"):
+        bssl.KeyPair.generate()

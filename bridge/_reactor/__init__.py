@@ -196,7 +196,7 @@ class AsyncioReactor:
         seq = timers.next_seq
         timers.next_seq = seq + 1
         dc._seq = seq
-        timers.new.append((when, seq, dc))
+        timers.new.append(dc)
         if when < timers.handle_when:
             timers.arm(when)
         return dc

@@ -1,14 +1,20 @@
 """The reactor's timed calls: ``callLater`` on top of one ``loop.call_at`` timer.
 
-bridge keeps its own heap of ``(time, sequence, DelayedCall)`` entries and keeps a single
-asyncio timer armed for the earliest one. That gives two guarantees the loop alone does not:
-calls due at the same time run in the order they were scheduled (asyncio's timer heap is not
-stable, and uvloop's millisecond clock makes equal deadlines common), and an exception in a
-call is logged through ``bridge.log`` while the following calls still run.
+bridge keeps its own timer queue and keeps a single asyncio timer armed for the earliest
+call. That gives two guarantees the loop alone does not: calls due at the same time run in
+the order they were scheduled (asyncio's timer heap is not stable, and uvloop's millisecond
+clock makes equal deadlines common), and an exception in a call is logged through
+``bridge.log`` while the following calls still run.
 
-Cost matters here (``callLater`` is a hot path): tuples compare in C; a new call is only
-appended to a list, and enters the heap when the timer fires (all at once, with
-``heapify`` when there are many), so a call cancelled before then never touches the heap.
+Cost matters here (``callLater`` is a hot path). A new call is only appended to the list
+:attr:`Timers.new`; when the loop timer fires, the calls that are due are sorted once (floats
+compare fast) and run, and only the others enter a heap of ``(time, sequence, DelayedCall)``
+tuples. A call cancelled before then never touches the heap.
+
+Every scheduling (``callLater``, ``reset``, ``delay``) gets the next sequence number.
+Sequence numbers at or above :attr:`Timers.boundary` belong to calls waiting in ``new``;
+smaller ones to calls in the heap (or in the batch being run), whose heap entry is stale
+once the call's sequence number has moved on.
 """
 
 from __future__ import annotations
@@ -17,16 +23,18 @@ import contextvars
 from asyncio import AbstractEventLoop, TimerHandle
 from collections.abc import Callable, Mapping
 from heapq import heapify, heappop, heappush
-from operator import itemgetter
+from operator import attrgetter
 
 from bridge._delayed import DelayedCall
 from bridge._reactor._log import log_error
 from bridge.compat import clock_resolution
 
-__all__ = ["Timers", "not_callable_message"]
+__all__ = ["Timers", "check_call_later", "not_callable_message"]
 
 _INF = float("inf")
 _copy_context = contextvars.copy_context
+_time_of = attrgetter("time")
+_seq_of = attrgetter("_seq")
 
 _Entry = tuple[float, int, DelayedCall]
 
@@ -34,8 +42,8 @@ _Entry = tuple[float, int, DelayedCall]
 class Timers:
     """The timer queue of one reactor, driven by one asyncio timer at a time.
 
-    ``AsyncioReactor.callLater`` fills :attr:`new` directly (it is inlined there); everything
-    else goes through the methods here.
+    ``AsyncioReactor.callLater`` appends to :attr:`new` directly (the method is inlined
+    there); everything else goes through the methods here.
     """
 
     __slots__ = (
@@ -44,6 +52,7 @@ class Timers:
         "_handle",
         "_loop",
         "_resolution",
+        "boundary",
         "cancel_cb",
         "handle_when",
         "heap",
@@ -57,17 +66,18 @@ class Timers:
         self._loop = loop
         self.seconds = loop.time
         self.heap: list[_Entry] = []
-        # Entries scheduled since the timer last fired; they join the heap when it fires.
-        self.new: list[_Entry] = []
+        # Calls scheduled since the timer last fired, in scheduling order.
+        self.new: list[DelayedCall] = []
         self.next_seq = 0
-        # Entries (in heap or new) that will not run: cancelled, or superseded by reset().
+        self.boundary = 0
+        # Dead entries (in heap, new or the running batch): cancelled or superseded by reset.
         self._garbage = 0
         self._handle: TimerHandle | None = None
         # When the armed loop timer fires: inf when none is armed, -inf while a batch runs.
         self.handle_when = _INF
         self._resolution = clock_resolution(loop)
-        # The batch of due entries being run by _fire (still pending until each has run).
-        self._due: list[_Entry] | tuple[()] = ()
+        # The batch of due calls being run by _fire (each still pending until it has run).
+        self._due: list[DelayedCall] = []
         self.cancel_cb = self._cancelled
         self.reset_cb = self._moved
 
@@ -86,23 +96,31 @@ class Timers:
         seq = self.next_seq
         self.next_seq = seq + 1
         dc._seq = seq
-        self.new.append((when, seq, dc))
+        self.new.append(dc)
         if when < self.handle_when:
             self.arm(when)
         return dc
 
+    def _pending(self) -> list[DelayedCall]:
+        calls = [dc for _, seq, dc in self.heap if dc._seq == seq and not dc.cancelled]
+        calls.extend(dc for dc in self.new if not dc.cancelled)
+        boundary = self.boundary
+        calls.extend(
+            dc for dc in self._due if not (dc.called or dc.cancelled) and dc._seq < boundary
+        )
+        return calls
+
     def delayed_calls(self) -> list[DelayedCall]:
         """Return the pending calls, earliest first."""
-        entries = [*self.heap, *self.new, *self._due]
-        live = [e for e in entries if e[2]._seq == e[1] and not (e[2].cancelled or e[2].called)]
-        live.sort()
-        return [e[2] for e in live]
+        calls = self._pending()
+        calls.sort(key=_seq_of)
+        calls.sort(key=_time_of)
+        return calls
 
     def clear(self) -> None:
         """Forget every pending call and disarm the loop timer."""
-        for _, seq, dc in [*self.heap, *self.new, *self._due]:
-            if dc._seq == seq and not dc.called:
-                dc.cancelled = 1
+        for dc in self._pending():
+            dc.cancelled = 1
         self.heap.clear()
         self.new.clear()
         self._garbage = 0
@@ -120,21 +138,22 @@ class Timers:
         heap[:] = [e for e in heap if e[2]._seq == e[1] and not e[2].cancelled]
         heapify(heap)
         new = self.new
-        new[:] = [e for e in new if e[2]._seq == e[1] and not e[2].cancelled]
+        new[:] = [dc for dc in new if not dc.cancelled]
         self._garbage = 0
         if not heap and not new:
             self._disarm()
 
     def _moved(self, dc: DelayedCall) -> None:
-        # The old entry stays behind as garbage; the sequence number tells them apart.
-        self._garbage += 1
         seq = self.next_seq
         self.next_seq = seq + 1
+        if dc._seq < self.boundary:
+            # In the heap (or the running batch): that entry is now stale.
+            self._garbage += 1
+            self.new.append(dc)
+        # else: already waiting in new, whose entries carry no time of their own.
         dc._seq = seq
-        when = dc.time
-        self.new.append((when, seq, dc))
-        if when < self.handle_when:
-            self.arm(when)
+        if dc.time < self.handle_when:
+            self.arm(dc.time)
 
     # -- the loop timer ---------------------------------------------------------------------
 
@@ -152,23 +171,51 @@ class Timers:
             self._handle = None
         self.handle_when = _INF
 
-    def _merge_new(self) -> None:
-        new = self.new
-        if not new:
-            return
+    def _push(self, calls: list[DelayedCall]) -> None:
         heap = self.heap
-        live = [e for e in new if e[2]._seq == e[1] and not e[2].cancelled]
-        self._garbage -= len(new) - len(live)
-        new.clear()
-        if len(live) > len(heap):
-            heap.extend(live)
+        entries = [(dc.time, dc._seq, dc) for dc in calls]
+        if len(entries) > len(heap):
+            heap.extend(entries)
             heapify(heap)
         else:
-            for entry in live:
+            for entry in entries:
                 heappush(heap, entry)
 
+    def _split_new(self, end: float) -> list[DelayedCall]:
+        """Move ``new`` out: calls due by *end* are returned, the others go to the heap."""
+        new = self.new
+        self.boundary = self.next_seq
+        if not new:
+            return []
+        live = [dc for dc in new if not dc.cancelled]
+        self._garbage -= len(new) - len(live)
+        new.clear()
+        due = [dc for dc in live if dc.time <= end]
+        if len(due) != len(live):
+            self._push([dc for dc in live if dc.time > end])
+        return due
+
+    def _take_due(self, end: float) -> list[DelayedCall]:
+        """Remove and return the live calls due by *end*, in (time, sequence) order."""
+        heap = self.heap
+        due: list[DelayedCall] = []
+        while heap and heap[0][0] <= end:
+            _, seq, dc = heappop(heap)
+            if dc._seq == seq and not dc.cancelled:
+                due.append(dc)
+            else:
+                self._garbage -= 1
+        fresh = self._split_new(end)
+        if fresh:
+            # Heap calls are older (smaller sequence numbers) than the ones from new, but
+            # reset() can reorder those: sort by sequence, then (stable) by time.
+            due.extend(fresh)
+            due.sort(key=_seq_of)
+            due.sort(key=_time_of)
+        return due
+
     def _rearm(self) -> None:
-        self._merge_new()
+        self._push(self._split_new(-_INF))
         heap = self.heap
         while heap:
             when, seq, dc = heap[0]
@@ -180,48 +227,21 @@ class Timers:
             self._garbage -= 1
         self._disarm()
 
-    def _take_due(self, end: float) -> list[_Entry]:
-        """Remove and return the entries due by *end*, in (time, sequence) order."""
-        heap = self.heap
-        new = self.new
-        due: list[_Entry] = []
-        while heap and heap[0][0] <= end:
-            due.append(heappop(heap))
-        if new:
-            fresh = [e for e in new if e[0] <= end]
-            if len(fresh) == len(new):
-                later: list[_Entry] = []
-            else:
-                later = [e for e in new if e[0] > end]
-            new.clear()
-            if later:
-                if len(later) > len(heap):
-                    heap.extend(later)
-                    heapify(heap)
-                else:
-                    for entry in later:
-                        heappush(heap, entry)
-            if fresh:
-                # Every heap entry is older (smaller sequence) than every new one, and new
-                # is in sequence order, so a stable sort on time alone gives (time, seq)
-                # order. Sorting floats beats a heappop per call by far.
-                due.extend(fresh)
-                due.sort(key=_time_of)
-        return due
-
     def _fire(self) -> None:
         self._handle = None
         # -inf: calls scheduled by this batch don't arm the timer one by one; the finally
         # clause below arms it once for whatever is earliest afterwards.
         self.handle_when = -_INF
         due = self._due = self._take_due(self.seconds() + self._resolution)
-        # Calls scheduled while this batch runs land in self.new and wait for the next loop
-        # iteration, even when the (cached, millisecond) uvloop clock says they are due:
-        # I/O gets its turn.
+        # Calls scheduled while this batch runs wait in new for the next loop iteration,
+        # even when the (cached, millisecond) uvloop clock says they are due: I/O gets its
+        # turn. A call of the batch that was reset meanwhile has a sequence number past
+        # the boundary: it waits in new too.
+        boundary = self.boundary
         finished = False
         try:
-            for _, seq, dc in due:
-                if dc._seq != seq or dc.cancelled:
+            for dc in due:
+                if dc.cancelled or dc._seq >= boundary:
                     self._garbage -= 1
                     continue
                 # DelayedCall._run inlined: this loop is the hot path of every timed call.
@@ -235,16 +255,13 @@ class Timers:
                     log_error(f"Unhandled error in {dc!r}")
             finished = True
         finally:
-            self._due = ()
+            self._due = []
             if not finished:
                 # KeyboardInterrupt or SystemExit escaped a call: keep the calls not run yet.
-                self.new.extend(e for e in due if not e[2].called and e[2]._seq == e[1])
+                self._push([dc for dc in due if not (dc.called or dc.cancelled)])
             if self._handle is None:
                 self.handle_when = _INF
             self._rearm()
-
-
-_time_of = itemgetter(0)
 
 
 def check_call_later(delay: float, f: object) -> None:

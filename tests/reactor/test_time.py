@@ -274,3 +274,29 @@ def test_timers_run_live_calls_in_time_then_scheduling_order(
             id(calls[cid]) for cid in model
         )
     assert ran == expected
+
+
+def test_timers_calls_changed_by_a_running_batch() -> None:
+    """A call may cancel, reset or add due calls of its own batch; resets wait a turn."""
+    from bridge._reactor.time import Timers
+
+    loop = _FakeLoop()
+    timers = Timers(loop)  # type: ignore[arg-type]
+    ran: list[str] = []
+
+    def first() -> None:
+        ran.append("a")
+        b.cancel()
+        c.reset(0)
+        timers.call_later(0, ran.append, ("new",), {})
+
+    timers.call_later(1, first, (), {})
+    b = timers.call_later(1, ran.append, ("b",), {})
+    c = timers.call_later(1, ran.append, ("c",), {})
+    d = timers.call_later(1, ran.append, ("d",), {})
+    loop.now = 1
+    loop.run_due()
+    assert ran == ["a", "d", "c", "new"]
+    assert d.called and c.called and b.cancelled
+    assert timers.delayed_calls() == []
+    assert timers._garbage == 0

@@ -28,8 +28,15 @@ from bridge.interfaces import (
     IReactorFDSet,
     IReactorFromThreads,
     IReactorInThreads,
+    IReactorMulticast,
+    IReactorProcess,
+    IReactorSocket,
+    IReactorSSL,
+    IReactorTCP,
     IReactorThreads,
     IReactorTime,
+    IReactorUDP,
+    IReactorUNIX,
 )
 
 if TYPE_CHECKING:
@@ -55,6 +62,13 @@ def _impl(name: str) -> Any:
     IReactorThreads,
     IReactorFromThreads,
     IReactorInThreads,
+    IReactorTCP,
+    IReactorUNIX,
+    IReactorUDP,
+    IReactorMulticast,
+    IReactorSocket,
+    IReactorSSL,
+    IReactorProcess,
 )
 class AsyncioReactor:
     """A Twisted-compatible reactor running on *loop* (stdlib asyncio or uvloop).
@@ -334,6 +348,35 @@ class AsyncioReactor:
         """Connect with TLS to *host*:*port*; see ``IReactorSSL.connectSSL``."""
         return _impl("ssl").connect_ssl(
             self, host, port, factory, contextFactory, timeout, bindAddress
+        )
+
+    def listenMulticast(
+        self,
+        port: int,
+        protocol: Any,
+        interface: str = "",
+        maxPacketSize: int = 8192,
+        listenMultiple: bool = False,
+    ) -> Any:
+        """Bind a multicast-capable UDP socket; see ``IReactorMulticast.listenMulticast``."""
+        return _impl("udp").listen_multicast(
+            self, port, protocol, interface, maxPacketSize, listenMultiple
+        )
+
+    def adoptStreamPort(self, fileDescriptor: int, addressFamily: int, factory: Any) -> Any:
+        """Listen on an already listening socket; see ``IReactorSocket.adoptStreamPort``."""
+        return _impl("tcp").adopt_stream_port(self, fileDescriptor, addressFamily, factory)
+
+    def adoptStreamConnection(self, fileDescriptor: int, addressFamily: int, factory: Any) -> None:
+        """Take over a connected socket; see ``IReactorSocket.adoptStreamConnection``."""
+        _impl("tcp").adopt_stream_connection(self, fileDescriptor, addressFamily, factory)
+
+    def adoptDatagramPort(
+        self, fileDescriptor: int, addressFamily: int, protocol: Any, maxPacketSize: int = 8192
+    ) -> Any:
+        """Take over a bound UDP socket; see ``IReactorSocket.adoptDatagramPort``."""
+        return _impl("udp").adopt_datagram_port(
+            self, fileDescriptor, addressFamily, protocol, maxPacketSize
         )
 
     def spawnProcess(

@@ -26,8 +26,15 @@ from bridge.interfaces import (
     IReactorFDSet,
     IReactorFromThreads,
     IReactorInThreads,
+    IReactorMulticast,
+    IReactorProcess,
+    IReactorSocket,
+    IReactorSSL,
+    IReactorTCP,
     IReactorThreads,
     IReactorTime,
+    IReactorUDP,
+    IReactorUNIX,
 )
 
 
@@ -40,6 +47,13 @@ from bridge.interfaces import (
         IReactorThreads,
         IReactorFromThreads,
         IReactorInThreads,
+        IReactorTCP,
+        IReactorUNIX,
+        IReactorUDP,
+        IReactorMulticast,
+        IReactorSocket,
+        IReactorSSL,
+        IReactorProcess,
     ],
 )
 def test_reactor_provides_interfaces(reactor: AsyncioReactor, interface: object) -> None:

@@ -42,7 +42,7 @@ from bridge.interfaces import (
     ITransport,
 )
 
-__all__ = ["StandardIO"]
+__all__ = ["PipeAddress", "StandardIO"]
 
 _CHUNK = 64 * 1024
 

@@ -437,3 +437,9 @@ def test_output_is_flushed_when_input_ends_at_once(backend: str) -> None:
     assert theirs.stdout == b""
     assert ours.stdout == b"hello\n"
     assert ours.stderr == theirs.stderr == b"lost ConnectionDone\n"
+
+
+def test_public_names() -> None:
+    import bridge.stdio
+
+    assert sorted(bridge.stdio.__all__) == ["PipeAddress", "StandardIO"]

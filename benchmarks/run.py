@@ -257,8 +257,11 @@ def run_rate_suite(suite: Suite, quick: bool, log: Callable[[str], None]) -> dic
 # --- the report ---------------------------------------------------------------------------------
 
 BRIDGE_IMPLS = ("bridge", "bridge-uvloop", "bridge-asyncio")
-# For rates, lower is better only for CPU time per operation.
-LOWER_IS_BETTER_METRICS = {"echo_cpu_us"}
+
+
+def _lower_is_better(metric: str) -> bool:
+    """Rates are better higher, except CPU time per operation (``*_cpu_us*``)."""
+    return "cpu_us" in metric
 
 
 def _format_time(seconds: float) -> str:
@@ -271,7 +274,7 @@ def _format_time(seconds: float) -> str:
 def _format_rate(metric: str, value: float) -> str:
     if metric.endswith("_mbps"):
         return f"{value:,.0f} MB/s"
-    if metric.endswith("_us"):
+    if "cpu_us" in metric:
         return f"{value:.1f} us"
     return f"{value:,.0f}/s"
 
@@ -282,7 +285,7 @@ def speedups(suite: Suite, data: dict[str, Any]) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     time_based = data["unit"] == "s"
     for bench, row in data["values"].items():
-        lower_better = time_based or bench in LOWER_IS_BETTER_METRICS
+        lower_better = time_based or _lower_is_better(bench)
         ratios: dict[str, float] = {}
         for ours in BRIDGE_IMPLS:
             if ours not in row or not row[ours]:

@@ -898,3 +898,33 @@ def test_spawn_from_another_thread_is_refused(reactor: Any, run_until: Any) -> N
     reactor.callLater(0, lambda: threading.Thread(target=in_thread).start())
     run_until(done)
     assert len(errors) == 1 and "callFromThread" in str(errors[0])
+
+
+def test_cat_round_trips_any_chunking(reactor: Any, run_until: Any) -> None:
+    """Whatever the chunks written, cat gives back exactly their concatenation."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(
+        max_examples=15,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+    @given(st.lists(st.binary(max_size=70_000), max_size=12), st.booleans())
+    def check(chunks: list[bytes], as_sequence: bool) -> None:
+        class P(Recorder):
+            def connectionMade(self) -> None:
+                if as_sequence:
+                    self.transport.writeSequence(chunks)
+                else:
+                    for chunk in chunks:
+                        self.transport.write(chunk)
+                self.transport.closeStdin()
+
+        proto = P()
+        reactor.spawnProcess(proto, "/bin/cat", ["cat"])
+        run_until(proto.ended)
+        assert proto.out(1) == b"".join(chunks)
+        assert proto.reason is not None and proto.reason.check(ProcessDone)
+
+    check()

@@ -928,3 +928,46 @@ def test_cat_round_trips_any_chunking(reactor: Any, run_until: Any) -> None:
         assert proto.reason is not None and proto.reason.check(ProcessDone)
 
     check()
+
+
+_TWISTED_BAD_INPUT = r"""
+import json, sys
+from twisted.internet import reactor, protocol
+out = {}
+for name, (exe, args) in {
+    "missing": ("/nonexistent/program", ["program"]),
+    "int-arg": (sys.executable, [sys.executable, 3]),
+    "none-arg": (sys.executable, [sys.executable, None]),
+}.items():
+    p = protocol.ProcessProtocol()
+    try:
+        reactor.spawnProcess(p, exe, args)
+        out[name] = ["spawned", p.transport is not None]
+    except Exception as e:
+        out[name] = [type(e).__name__, p.transport is not None]
+print(json.dumps(out))
+"""
+
+
+def test_bad_input_fails_like_real_twisted(reactor: Any) -> None:
+    import json
+    import subprocess
+
+    pytest.importorskip("twisted")
+    completed = subprocess.run(
+        [PY, "-c", _TWISTED_BAD_INPUT], capture_output=True, timeout=60, check=True
+    )
+    theirs = json.loads(completed.stdout)
+    cases = {
+        "missing": ("/nonexistent/program", ["program"]),
+        "int-arg": (PY, [PY, 3]),
+        "none-arg": (PY, [PY, None]),
+    }
+    for name, (exe, args) in cases.items():
+        proto = ProcessProtocol()
+        try:
+            reactor.spawnProcess(proto, exe, args)
+            ours = ["spawned", proto.transport is not None]
+        except Exception as exc:
+            ours = [type(exc).__name__, proto.transport is not None]
+        assert ours == theirs[name], name

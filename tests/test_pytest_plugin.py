@@ -13,6 +13,9 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
+# Each test runs pytest in a subprocess: allow for a slow, shared CI machine.
+pytestmark = pytest.mark.timeout(240)
+
 HAVE_UVLOOP = importlib.util.find_spec("uvloop") is not None
 
 

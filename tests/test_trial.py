@@ -657,6 +657,7 @@ class Async(TestCase):
 """
 
 
+@pytest.mark.timeout(240)
 def test_pytest_collects_and_runs_trial_cases(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_trial_cases=PYTEST_MODULE)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-rfsx")
@@ -697,6 +698,7 @@ class Sync(unittest.SynchronousTestCase):
 """
 
 
+@pytest.mark.timeout(240)
 def test_unmodified_trial_suite_runs_under_pytest_with_compat(pytester: pytest.Pytester) -> None:
     pytester.makeconftest("from bridge import compat\ncompat.install()\n")
     pytester.makepyfile(test_twisted_style=TWISTED_SUITE)

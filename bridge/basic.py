@@ -138,11 +138,7 @@ class LineReceiver(_PauseableProtocol):
             buffer.feed(data)
         else:
             delimiter = self.delimiter
-            line, found, rest = (
-                data.partition(delimiter)
-                if delimiter and len(data) <= _SHORT_CHUNK
-                else (data, b"", b"")
-            )
+            line, found, rest = data.partition(delimiter) if delimiter else (data, b"", b"")
             if found and not rest and self.line_mode and not self.paused:
                 # Exactly one whole line, the commonest chunk of all: deliver it with no
                 # buffer bookkeeping, as there is no rest to keep.
@@ -317,7 +313,7 @@ class LineOnlyReceiver(Protocol):
             if len(line) > self.MAX_LENGTH:
                 return self.lineLengthExceeded(line)
             self.lineReceived(line)
-        if len(buffer._data) - buffer._start > self.MAX_LENGTH:
+        if buffer._data and len(buffer._data) - buffer._start > self.MAX_LENGTH:
             return self.lineLengthExceeded(buffer.peek(len(buffer)))
         return None
 
@@ -338,8 +334,6 @@ class LineOnlyReceiver(Protocol):
 
 # -- length-prefixed strings --------------------------------------------------------------------
 
-
-_SHORT_CHUNK = 1024  # LineReceiver tries its one-line fast path on chunks up to this size
 
 _unpackers: dict[str, Callable[[bytes | bytearray, int], tuple[Any, ...]]] = {}
 

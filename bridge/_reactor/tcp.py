@@ -80,7 +80,9 @@ class Port(StreamPort):
     def _create_socket(self) -> socket.socket:
         family = socket.AF_INET6 if is_ipv6_literal(self.interface) else socket.AF_INET
         try:
-            sock = socket.socket(family, socket.SOCK_STREAM)
+            # proto=IPPROTO_TCP (not 0): asyncio turns TCP_NODELAY on only for sockets that
+            # say so, and accepted sockets inherit it; uvloop always does.
+            sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         except OSError as exc:
             raise cannot_listen(self.interface, self.port, exc) from exc
         try:
@@ -184,7 +186,7 @@ class Connector(StreamConnector):
     async def _open(self, attempt: _Attempt) -> None:
         sockaddr = await self._resolve()
         loop = self._reactor._loop
-        sock = socket.socket(self._family, socket.SOCK_STREAM)
+        sock = socket.socket(self._family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         try:
             sock.setblocking(False)
             if self.bindAddress is not None:

@@ -540,9 +540,13 @@ def test_reconnecting_client_factory_connects_after_refusal(reactor: Any, run_un
 def test_tcp_options(reactor: Any, run_until: Any) -> None:
     server = Recorder()
     port = _listen(reactor, OneProtocolFactory(server))
-    reactor.connectTCP("127.0.0.1", port.getHost().port, RecordingClientFactory())
+    client = RecordingClientFactory()
+    reactor.connectTCP("127.0.0.1", port.getHost().port, client)
+    assert run_until(client.proto.made).transport.getTcpNoDelay() is True
     run_until(server.made)
     t = server.transport
+    # asyncio's default on both backends (Twisted's is False): see the porting notes.
+    assert t.getTcpNoDelay() is True
     t.setTcpNoDelay(False)
     assert t.getTcpNoDelay() is False
     t.setTcpNoDelay(True)

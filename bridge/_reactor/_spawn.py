@@ -154,10 +154,11 @@ def _make_preexec(
 
 def _start_coroutine(
     loop: asyncio.AbstractEventLoop, coro: Any, on_error: Callable[[BaseException], None]
-) -> None:
+) -> asyncio.Future[None]:
     """Run *coro*'s first step now and the rest on *loop*, like a Task without the wait.
 
     Exceptions from the first step propagate to the caller; later ones go to *on_error*.
+    :returns: a future resolved (with None) once *coro* has finished, however it did.
     """
     running = asyncio._get_running_loop()
     if running is not loop and (running is not None or loop.is_running()):
@@ -173,11 +174,19 @@ def _start_coroutine(
     try:
         yielded = coro.send(None)
     except StopIteration:
-        return
+        yielded = _FINISHED
     finally:
         if running is None:
             asyncio._set_running_loop(None)
-    _wait_then_step(loop, coro, yielded, on_error)
+    finished: asyncio.Future[None] = loop.create_future()
+    if yielded is _FINISHED:
+        finished.set_result(None)
+    else:
+        _wait_then_step(loop, coro, yielded, on_error, finished)
+    return finished
+
+
+_FINISHED = object()
 
 
 def _wait_then_step(
@@ -185,18 +194,21 @@ def _wait_then_step(
     coro: Any,
     yielded: Any,
     on_error: Callable[[BaseException], None],
+    finished: asyncio.Future[None],
 ) -> None:
     def step(_: object = None) -> None:
         try:
             nxt = coro.send(None)
         except StopIteration:
+            finished.set_result(None)
             return
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:
+            finished.set_result(None)
             on_error(exc)
             return
-        _wait_then_step(loop, coro, nxt, on_error)
+        _wait_then_step(loop, coro, nxt, on_error, finished)
 
     if yielded is None:  # a bare yield: just give the loop a turn
         loop.call_soon(step)

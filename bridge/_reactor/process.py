@@ -54,6 +54,8 @@ _SIGNAL_NAMES = ("HUP", "STOP", "INT", "KILL", "TERM")
 
 _HIGH_WATER = 64 * 1024
 
+_TEARDOWN_TIMEOUT = 5.0
+
 
 @implementer(IAddress)
 @dataclass(frozen=True, slots=True)
@@ -189,6 +191,8 @@ class ProcessTransport:
         self._producer_streaming = False
         self._producer_paused = False
         self._pty = False
+        self._spawning: asyncio.Future[None] | None = None  # subprocess_exec still running
+        self._ended_waiter: asyncio.Future[None] | None = None
 
     def __repr__(self) -> str:
         state = f"pid={self.pid}" if self.pid is not None else f"exited status={self.status}"
@@ -433,6 +437,11 @@ class ProcessTransport:
         self._aio_finished = True
         self._maybe_ended()
 
+    def _notify_ended(self) -> None:
+        waiter = self._ended_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
     def _maybe_ended(self) -> None:
         if self._ended or self._exit_reason is None or not self._aio_finished:
             return
@@ -444,7 +453,10 @@ class ProcessTransport:
             self._aio.close()  # releases the handle; the child has exited, nothing is killed
         from bridge.failure import Failure
 
-        self._call_user(self.proto.processEnded, "processEnded", Failure(self._exit_reason))
+        try:
+            self._call_user(self.proto.processEnded, "processEnded", Failure(self._exit_reason))
+        finally:
+            self._notify_ended()
 
     def _failed(self, exc: BaseException) -> None:
         """The spawn failed after the child started (asyncio could not connect its pipes)."""
@@ -459,7 +471,10 @@ class ProcessTransport:
             pipe.abort()
         from bridge.failure import Failure
 
-        self._call_user(self.proto.processEnded, "processEnded", Failure(exc))
+        try:
+            self._call_user(self.proto.processEnded, "processEnded", Failure(exc))
+        finally:
+            self._notify_ended()
 
     def _shutdown(self) -> None:
         """The reactor is shutting down with this child still running: report, close pipes."""
@@ -558,7 +573,41 @@ def _live(reactor: Any) -> set[ProcessTransport]:
     add_trigger = getattr(reactor, "addSystemEventTrigger", None)
     if add_trigger is not None:
         add_trigger("during", "shutdown", shutdown)
+    hooks = getattr(reactor, "_teardown_hooks", None)
+    if isinstance(hooks, list):
+        hooks.append(lambda: _teardown(reactor, live))
     return live
+
+
+def _teardown(reactor: Any, live: set[ProcessTransport]) -> None:
+    """Release the reactor's children before its loop goes away (``AsyncioReactor._teardown``).
+
+    Spawns still connecting their pipes are driven to completion, and children still
+    running are reported and killed, then waited for: nothing is left for the garbage
+    collector, which would otherwise meet asyncio transports on a closed loop.
+    """
+    loop: asyncio.AbstractEventLoop = reactor._loop
+    if loop.is_closed():
+        return
+    idle = not loop.is_running()
+    spawning = [p._spawning for p in live if p._spawning is not None and not p._spawning.done()]
+    if spawning and idle:
+        loop.run_until_complete(asyncio.wait(spawning, timeout=_TEARDOWN_TIMEOUT))
+    waiters = []
+    for process in list(live):
+        _logger.warning(
+            "Reactor teardown: killing child process %s (%s), still running",
+            process._last_pid,
+            process._executable.decode(errors="replace"),
+        )
+        with contextlib.suppress(ProcessExitedAlready, ProcessLookupError):
+            process.signalProcess("KILL")
+        for pipe in process._pipes.values():
+            pipe.abort()
+        waiter = process._ended_waiter = loop.create_future()
+        waiters.append(waiter)
+    if waiters and idle:
+        loop.run_until_complete(asyncio.wait(waiters, timeout=_TEARDOWN_TIMEOUT))
 
 
 # -- spawnProcess -------------------------------------------------------------------------------
@@ -663,7 +712,7 @@ def spawn_process(
             executable=exe,
             **kwargs,
         )
-        _start_coroutine(loop, coro, process._failed)
+        process._spawning = _start_coroutine(loop, coro, process._failed)
     except BaseException:
         for fd in own_ends.values():
             os.close(fd)

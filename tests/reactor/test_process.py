@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
@@ -971,3 +972,55 @@ def test_bad_input_fails_like_real_twisted(reactor: Any) -> None:
         except Exception as exc:
             ours = [type(exc).__name__, proto.transport is not None]
         assert ours == theirs[name], name
+
+
+@pytest.mark.parametrize("backend_name", ["asyncio", "uvloop"])
+@pytest.mark.parametrize("run_first", [False, True])
+def test_teardown_leaves_nothing_behind(
+    backend_name: str, run_first: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """When a reactor is torn down with children spawned or running, then they are ended.
+
+    Nothing is left for the garbage collector: no pending task, no transport on a closed
+    loop, no unreaped child.
+    """
+    import gc
+
+    from bridge import _runtime
+    from bridge._reactor import AsyncioReactor
+
+    unraisable: list[Any] = []
+    old_hook = sys.unraisablehook
+    sys.unraisablehook = unraisable.append
+    loop = _runtime.new_loop(backend_name)
+    reactor = AsyncioReactor(loop)
+    if not isinstance(getattr(reactor, "_teardown_hooks", None), list):
+        reactor._teardown_hooks = []  # what AsyncioReactor._teardown() runs
+    try:
+        protos = [Recorder(), Recorder()]
+        transports = [
+            reactor.spawnProcess(protos[0], "/bin/sleep", ["sleep", "30"]),
+            reactor.spawnProcess(protos[1], "/bin/true", ["true"]),
+        ]
+        pids = [t.pid for t in transports]
+        if run_first:
+            loop.run_until_complete(asyncio.sleep(0.1))
+        with caplog.at_level(logging.WARNING):
+            for hook in list(reactor._teardown_hooks):
+                hook()
+        assert protos[0].reason is not None and protos[0].reason.value.signal == signal.SIGKILL
+        assert protos[1].reason is not None
+        assert "killing child process" in caplog.text
+        assert "Task was destroyed" not in caplog.text
+        reactor._teardown()
+        loop.close()
+        del transports
+        gc.collect()
+        assert unraisable == []
+        for pid in pids:
+            with pytest.raises(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)  # already reaped: not our child any more
+    finally:
+        sys.unraisablehook = old_hook
+        if not loop.is_closed():
+            loop.close()

@@ -231,8 +231,15 @@ class InMemoryPump:
             source.half_close_reported = True
             if IHalfCloseableProtocol.providedBy(receiver):
                 receiver.readConnectionLost()
+            else:
+                # As with TCP: a protocol that can't half-close takes end-of-input as the end
+                # of the connection.
+                target.disconnecting = True
             if IHalfCloseableProtocol.providedBy(source.protocol):
                 source.protocol.writeConnectionLost()
+            if target.half_close_reported:
+                # Both directions are shut: the connection is over.
+                source.disconnecting = True
             moved = True
         return moved
 
@@ -284,7 +291,10 @@ def connect_in_memory(
 
     ``loseConnection`` on either side closes both after the data already written is
     delivered (both get ``ConnectionDone``); ``abortConnection`` closes at once (the aborting
-    side gets ``ConnectionAborted``, its peer ``ConnectionLost``).
+    side gets ``ConnectionAborted``, its peer ``ConnectionLost``). ``loseWriteConnection``
+    calls ``readConnectionLost``/``writeConnectionLost`` on ``IHalfCloseableProtocol``
+    providers; a peer that is not one is disconnected, as TCP does. Exceptions raised by the
+    protocols propagate out of :meth:`~InMemoryPump.pump` and :meth:`~InMemoryPump.flush`.
 
     :param server_address: the server's address (default ``IPv4Address("TCP",
         "127.0.0.1", 8080)``); the client's ``getPeer()``.

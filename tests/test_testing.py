@@ -612,3 +612,31 @@ def test_public_surface() -> None:
     ]
     for name in module.__all__:
         assert getattr(module, name).__doc__, name
+
+
+def test_connect_in_memory_half_close_to_plain_protocol_closes() -> None:
+    server, client = Collect(), Collect()
+    pump = testing.connect_in_memory(server, client)
+    client.transport.write(b"request")
+    client.transport.loseWriteConnection()
+    client.transport.write(b"ignored after half-close")
+    pump.flush()
+    assert server.data == b"request"
+    assert server.reasons[0].check(error.ConnectionDone)
+    assert client.reasons[0].check(error.ConnectionDone)
+
+
+def test_connect_in_memory_both_half_closed_ends_connection() -> None:
+    @implementer(interfaces.IHalfCloseableProtocol)
+    class Half(Collect):
+        def readConnectionLost(self) -> None:
+            self.transport.loseWriteConnection()
+
+        def writeConnectionLost(self) -> None:
+            pass
+
+    server, client = Half(), Half()
+    pump = testing.connect_in_memory(server, client)
+    client.transport.loseWriteConnection()
+    pump.flush()
+    assert server.reasons and client.reasons

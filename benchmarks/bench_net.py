@@ -104,8 +104,22 @@ def _serve_twisted(kind: str) -> None:
     reactor.run()  # type: ignore[attr-defined]
 
 
+def _same_malloc_state() -> None:
+    """Put every server process in the same glibc malloc state before serving.
+
+    glibc raises its mmap threshold when a large mmapped block is freed whole. Until that
+    happens, each 256 KiB buffer asyncio allocates per ``recv`` is mmapped, shrunk with
+    mremap and unmapped: three extra system calls per read, in some processes (depending on
+    what their imports happened to allocate) and not in others. Freeing one large block first
+    gives every implementation the same, normal state.
+    """
+    block = bytearray(8 * 1024 * 1024)
+    del block
+
+
 def serve(impl: str) -> None:
     """Run the echo server of *impl* until killed, printing its port first."""
+    _same_malloc_state()
     family, _, variant = impl.partition("-")
     if family == "bridge":
         _serve_bridge(variant)

@@ -22,11 +22,14 @@ if TYPE_CHECKING:
     from bridge.failure import Failure
 
 __all__ = [
+    "IAcceptableCiphers",
     "IAddress",
+    "ICipher",
     "IConnector",
     "IConsumer",
     "IDelayedCall",
     "IFileDescriptor",
+    "IFileDescriptorReceiver",
     "IHalfCloseableDescriptor",
     "IHalfCloseableProtocol",
     "IHandshakeListener",
@@ -35,6 +38,7 @@ __all__ = [
     "IListeningPort",
     "ILoggingContext",
     "IMulticastTransport",
+    "INegotiated",
     "IOpenSSLClientConnectionCreator",
     "IOpenSSLContextFactory",
     "IOpenSSLServerConnectionCreator",
@@ -43,6 +47,7 @@ __all__ = [
     "IProducer",
     "IProtocol",
     "IProtocolFactory",
+    "IProtocolNegotiationFactory",
     "IPullProducer",
     "IPushProducer",
     "IReactorCore",
@@ -502,6 +507,42 @@ class ISSLTransport(ITCPTransport):
 
     def getPeerCertificate() -> object:
         """Return the certificate the peer presented, or ``None``."""
+
+
+class INegotiated(ISSLTransport):
+    """A TLS connection that negotiated an application protocol (ALPN)."""
+
+    negotiatedProtocol = Attribute(
+        "The protocol chosen by ALPN, as bytes (e.g. b'h2'), or None if none was negotiated "
+        "or the handshake is not complete yet."
+    )
+
+
+class IProtocolNegotiationFactory(Interface):
+    """A factory that offers application protocols for ALPN."""
+
+    def acceptableProtocols() -> list[bytes]:
+        """Return the protocols to offer, most preferred first (e.g. [b"h2", b"http/1.1"])."""
+
+
+class ICipher(Interface):
+    """A TLS cipher suite."""
+
+    fullName = Attribute("The cipher suite's full name, e.g. 'ECDHE-RSA-AES256-GCM-SHA384'.")
+
+
+class IAcceptableCiphers(Interface):
+    """A policy choosing which TLS cipher suites to allow."""
+
+    def selectCiphers(availableCiphers: Sequence[ICipher]) -> Sequence[ICipher]:
+        """Return the subset of *availableCiphers* to allow, most preferred first."""
+
+
+class IFileDescriptorReceiver(Interface):
+    """A UNIX-socket protocol that can receive file descriptors."""
+
+    def fileDescriptorReceived(descriptor: int) -> None:
+        """Take ownership of *descriptor*, received from the peer."""
 
 
 class IProcessTransport(ITransport):

@@ -101,11 +101,14 @@ def test_public_surface() -> None:
     import bridge.interfaces as module
 
     assert sorted(module.__all__) == [
+        "IAcceptableCiphers",
         "IAddress",
+        "ICipher",
         "IConnector",
         "IConsumer",
         "IDelayedCall",
         "IFileDescriptor",
+        "IFileDescriptorReceiver",
         "IHalfCloseableDescriptor",
         "IHalfCloseableProtocol",
         "IHandshakeListener",
@@ -114,6 +117,7 @@ def test_public_surface() -> None:
         "IListeningPort",
         "ILoggingContext",
         "IMulticastTransport",
+        "INegotiated",
         "IOpenSSLClientConnectionCreator",
         "IOpenSSLContextFactory",
         "IOpenSSLServerConnectionCreator",
@@ -122,6 +126,7 @@ def test_public_surface() -> None:
         "IProducer",
         "IProtocol",
         "IProtocolFactory",
+        "IProtocolNegotiationFactory",
         "IPullProducer",
         "IPushProducer",
         "IReactorCore",

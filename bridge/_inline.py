@@ -159,7 +159,17 @@ def as_future(d: Deferred[T], loop: asyncio.AbstractEventLoop | None) -> asyncio
 class _CoroutineRun:
     """The state of one coroutine run by ensureDeferred."""
 
-    __slots__ = ("context", "coro", "deferred", "finished", "pending", "started", "task")
+    __slots__ = (
+        "_entry",
+        "_send",
+        "context",
+        "coro",
+        "deferred",
+        "finished",
+        "pending",
+        "started",
+        "task",
+    )
 
     def __init__(self, coro: Coroutine[Any, Any, Any], context: Context) -> None:
         self.coro = coro
@@ -169,6 +179,10 @@ class _CoroutineRun:
         self.task: asyncio.Task[Any] | None = None
         self.started = False  # whether the Task has taken its first step
         self.finished = False  # whether the coroutine has returned or raised
+        # Allocated once, reused for every await (the hot path of the trampoline).
+        self._send = coro.send
+        got = self._got_result
+        self._entry = (got, (), None, got, (), None)
 
     def _cancel(self, d: Deferred[Any]) -> None:
         task = self.task
@@ -215,7 +229,7 @@ class _CoroutineRun:
                 elif isinstance(value, Failure):
                     yielded = context.run(coro.throw, value.value.with_traceback(value.tb))
                 else:
-                    yielded = context.run(coro.send, value)
+                    yielded = context.run(self._send, value)
             except StopIteration as stop:
                 self.finish(stop.value, None)
                 return
@@ -233,7 +247,9 @@ class _CoroutineRun:
                             yielded._unhandled.failure = None
                         continue
                 self.pending = _NO_RESULT
-                yielded.addBoth(self._got_result)
+                yielded.callbacks.append(self._entry)  # addBoth(self._got_result)
+                if yielded.called:
+                    yielded._run_callbacks()
                 if self.pending is not _NO_RESULT:
                     value = self.pending
                     self.pending = None
@@ -423,7 +439,16 @@ def ensureDeferred(coro: object) -> Deferred[Any]:
 class _InlineRun:
     """The state of one inlineCallbacks generator."""
 
-    __slots__ = ("context", "deferred", "gen", "sync_result", "waiting", "waiting_on")
+    __slots__ = (
+        "_entry",
+        "_send",
+        "context",
+        "deferred",
+        "gen",
+        "sync_result",
+        "waiting",
+        "waiting_on",
+    )
 
     def __init__(self, gen: Generator[Any, Any, Any], context: Context) -> None:
         self.gen = gen
@@ -432,6 +457,9 @@ class _InlineRun:
         self.waiting_on: Deferred[Any] | None = None
         self.waiting = False
         self.sync_result: Any = _NO_RESULT
+        self._send = gen.send
+        got = self.got_result
+        self._entry = (got, (), None, got, (), None)
 
     def _cancel(self, d: Deferred[Any]) -> None:
         waiting_on = self.waiting_on
@@ -467,7 +495,7 @@ class _InlineRun:
                 if isinstance(value, Failure):
                     yielded = context.run(value.throwExceptionIntoGenerator, gen)
                 else:
-                    yielded = context.run(gen.send, value)
+                    yielded = context.run(self._send, value)
             except StopIteration as stop:
                 self._finish(stop.value, None)
                 return
@@ -493,7 +521,9 @@ class _InlineRun:
                     value = result
                     continue
             self.sync_result = _NO_RESULT
-            yielded.addBoth(self.got_result)
+            yielded.callbacks.append(self._entry)  # addBoth(self.got_result)
+            if yielded.called:
+                yielded._run_callbacks()
             if self.sync_result is not _NO_RESULT:
                 value = self.sync_result
                 self.sync_result = _NO_RESULT

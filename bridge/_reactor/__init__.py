@@ -22,7 +22,7 @@ from bridge._delayed import DelayedCall
 from bridge._reactor.core import Lifecycle, TriggerID
 from bridge._reactor.fd import FDWatcher
 from bridge._reactor.threads import FromThreads, ThreadPool
-from bridge._reactor.time import Timers, check_call_later
+from bridge._reactor.time import ReactorCall, Timers, check_call_later
 from bridge.interfaces import (
     IReactorCore,
     IReactorFDSet,
@@ -203,13 +203,10 @@ class AsyncioReactor:
         if not _is_callable(callable) or delay < 0:
             check_call_later(delay, callable)
         timers = self._timers
-        seconds = timers.seconds
-        when = seconds() + delay
-        dc = DelayedCall(when, callable, args, kw, timers.cancel_cb, timers.reset_cb, seconds)
-        dc._ctx = _copy_context()
+        when = timers.seconds() + delay
         seq = timers.next_seq
         timers.next_seq = seq + 1
-        dc._seq = seq
+        dc = ReactorCall(when, callable, args, kw, timers, _copy_context(), seq)
         timers.new.append(dc)
         if when < timers.handle_when:
             timers.arm(when)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from zope.interface import implementer
 
 from bridge._delayed import DelayedCall
+from bridge._reactor._log import log_error
 from bridge._reactor.core import Lifecycle, TriggerID
 from bridge._reactor.fd import FDWatcher
 from bridge._reactor.threads import FromThreads, ThreadPool
@@ -91,6 +92,8 @@ class AsyncioReactor:
         self._fds = FDWatcher(loop)
         self._lifecycle = Lifecycle(loop)
         self._from_threads = FromThreads(loop)
+        # Called first by _teardown(), in order; other _reactor modules append to it.
+        self._teardown_hooks: list[Callable[[], object]] = []
         self._pool: ThreadPool | None = None
         self._pool_size = 10
 
@@ -396,7 +399,18 @@ class AsyncioReactor:
     # -- bridge-only helpers ----------------------------------------------------------------
 
     def _teardown(self) -> None:
-        """Release everything this reactor holds on its loop: timers, descriptors, threads."""
+        """Release everything this reactor holds on its loop: timers, descriptors, threads.
+
+        Runs the ``_teardown_hooks`` first, while the loop is still open. The loop is idle
+        there when called by ``teardown_reactor`` and running (guest mode) when called by
+        ``ateardown_reactor``: hooks check ``loop.is_running()``.
+        """
+        hooks, self._teardown_hooks = self._teardown_hooks, []
+        for hook in hooks:
+            try:
+                hook()
+            except Exception:
+                log_error(f"Unhandled error in reactor teardown hook {hook!r}")
         self._timers.clear()
         self._fds.remove_all()
         self._stop_pool()

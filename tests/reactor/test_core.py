@@ -341,3 +341,23 @@ def test_resolve_cancel(reactor: AsyncioReactor, run_until: Any) -> None:
     d.cancel()
     with pytest.raises(CancelledError):
         run_until(d)
+
+
+def test_teardown_hooks_run_first_and_errors_are_logged(
+    backend: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    loop = _runtime.new_loop(backend)
+    reactor = AsyncioReactor(loop)
+    seen: list[object] = []
+
+    def boom() -> None:
+        raise RuntimeError("hook broke")
+
+    reactor._teardown_hooks.append(lambda: seen.append(len(reactor.getDelayedCalls())))
+    reactor._teardown_hooks.append(boom)
+    reactor._teardown_hooks.append(lambda: seen.append("last"))
+    reactor.callLater(10, print)
+    reactor._teardown()
+    loop.close()
+    assert seen == [1, "last"]
+    assert "hook broke" in caplog.text

@@ -154,7 +154,8 @@ class Lifecycle:
             # Start whenever the loop first runs its callbacks: inside reactor.run(), or as a
             # guest of whoever runs the loop (asyncio.run, run_until_complete, ...).
             self._start_pending = True
-            loop.call_soon(self.auto_start)
+            # Thread-safe: a running loop may be running in another thread.
+            loop.call_soon_threadsafe(self.auto_start)
         else:
             self._start_pending = False
 

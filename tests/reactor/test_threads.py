@@ -140,3 +140,32 @@ def test_thread_pool_runs_work_concurrently_up_to_max() -> None:
     pool.start()
     pool.stop()
     assert sorted(passed) == [0, 1, 2, 3]
+
+
+def test_call_from_thread_after_loop_closed_is_dropped(backend: str) -> None:
+    from bridge import _runtime
+
+    loop = _runtime.new_loop(backend)
+    reactor = AsyncioReactor(loop)
+    reactor._teardown()
+    loop.close()
+    reactor.callFromThread(print, "never")  # no error, like Twisted after the reactor stopped
+
+
+def test_guest_reactor_on_a_loop_running_in_another_thread(backend: str) -> None:
+    from bridge import _runtime
+
+    loop = _runtime.new_loop(backend)
+    thread = threading.Thread(target=loop.run_forever)
+    thread.start()
+    try:
+        reactor = AsyncioReactor(loop)
+        started = threading.Event()
+        reactor.callFromThread(reactor.callWhenRunning, started.set)
+        assert started.wait(5)
+        assert reactor.running
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        reactor._teardown()
+        loop.close()

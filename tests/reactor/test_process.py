@@ -994,8 +994,6 @@ def test_teardown_leaves_nothing_behind(
     sys.unraisablehook = unraisable.append
     loop = _runtime.new_loop(backend_name)
     reactor = AsyncioReactor(loop)
-    if not isinstance(getattr(reactor, "_teardown_hooks", None), list):
-        reactor._teardown_hooks = []  # what AsyncioReactor._teardown() runs
     try:
         protos = [Recorder(), Recorder()]
         transports = [
@@ -1006,13 +1004,11 @@ def test_teardown_leaves_nothing_behind(
         if run_first:
             loop.run_until_complete(asyncio.sleep(0.1))
         with caplog.at_level(logging.WARNING):
-            for hook in list(reactor._teardown_hooks):
-                hook()
+            reactor._teardown()  # what teardown_reactor() and the reactor fixture call
         assert protos[0].reason is not None and protos[0].reason.value.signal == signal.SIGKILL
         assert protos[1].reason is not None
         assert "killing child process" in caplog.text
         assert "Task was destroyed" not in caplog.text
-        reactor._teardown()
         loop.close()
         del transports
         gc.collect()
@@ -1024,3 +1020,17 @@ def test_teardown_leaves_nothing_behind(
         sys.unraisablehook = old_hook
         if not loop.is_closed():
             loop.close()
+
+
+def test_spawn_and_never_run_the_reactor(reactor: Any) -> None:
+    """When a test spawns and ends at once, then the fixture's teardown cleans up quietly."""
+    reactor.spawnProcess(Recorder(), "/bin/sleep", ["sleep", "30"])
+    reactor.spawnProcess(Recorder(), "/bin/true", ["true"])
+
+
+@pytest.mark.asyncio
+async def test_guest_mode_teardown_with_a_running_child(guest_reactor: Any) -> None:
+    """When a guest reactor is torn down with a child running, then it is killed quietly."""
+    proto = Recorder()
+    guest_reactor.spawnProcess(proto, "/bin/sleep", ["sleep", "30"])
+    await asyncio.sleep(0.05)

@@ -9,8 +9,9 @@ How a coroutine given to ``ensureDeferred`` runs:
   :class:`asyncio.Task`: the first step runs inside ``ensureDeferred``, so a coroutine
   whose awaits are all satisfied returns a fired Deferred, and everything asyncio offers
   (``current_task()``, ``asyncio.timeout``, sleeping, awaiting Futures) works.
-* With a running loop on 3.10/3.11 (no eager start), bridge steps the coroutine itself
-  and hands it to a Task, in the same context, at the first await that has to wait.
+* With a running loop on 3.10/3.11 (no eager start), bridge creates the Task, makes it
+  the current task, and takes the first step itself; the Task (same context) takes over
+  at the first await that has to wait.
 * Without a running loop it is driven like Twisted does: awaiting a Deferred resumes the
   coroutine synchronously when the Deferred fires. If it awaits an asyncio Future, it is
   handed to a Task on that Future's loop.
@@ -409,6 +410,9 @@ def from_coroutine(coro: Coroutine[Any, Any, T]) -> Deferred[T]:
         _leave_task(loop, task)
         if previous is not None:
             _enter_task(loop, previous)
+    if run.finished:
+        # Its one remaining step is a no-op; don't warn if the loop closes before it.
+        task._log_destroy_pending = False  # type: ignore[attr-defined]
     return run.deferred
 
 

@@ -11,6 +11,10 @@ Options besides pyperf's own (``-o FILE``, ``--fast``, ``--rigorous``, ...):
                  ``future`` (asyncio.Future, for the await benchmarks).
 ``--list-impls`` print the implementation names and exit.
 ``--ratios FILE`` print Twisted/bridge and bridge/Future ratios from a pyperf JSON file.
+``--icount [NAME ...]`` count CPU instructions per operation under valgrind (cachegrind)
+                 instead of timing: deterministic, so usable on a busy machine. Runs each
+                 benchmark twice (LOOPS and 2*LOOPS operations) and prints the difference
+                 per operation with the same ratios.
 
 Benchmark names are ``<benchmark>[<impl>]``, e.g. ``callbacks10[bridge]``. Each timing is
 per operation (one chain, one generator run, one await). ``benchmarks/run.py`` can import
@@ -272,7 +276,81 @@ def ratios(path: str) -> list[str]:
     return lines
 
 
+def _icount_worker(name: str, impl: str, loops: int) -> None:
+    for bench, bench_impl, func in get_benchmarks():
+        if bench == name and bench_impl == impl:
+            func(loops)
+            return
+    raise SystemExit(f"unknown benchmark {name}[{impl}]")
+
+
+def _instructions(name: str, impl: str, loops: int) -> int:
+    import os
+    import re
+    import subprocess
+
+    out = subprocess.run(
+        [
+            "valgrind",
+            "--tool=cachegrind",
+            "--cache-sim=no",
+            "--cachegrind-out-file=/dev/null",
+            sys.executable,
+            __file__,
+            "--icount-worker",
+            name,
+            impl,
+            str(loops),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    ).stderr
+    match = re.search(r"I\s+refs:\s+([\d,]+)", out)
+    if match is None:
+        raise RuntimeError(f"no instruction count in valgrind output:\n{out}")
+    return int(match.group(1).replace(",", ""))
+
+
+ICOUNT_LOOPS = {"nested1000": 5, "inline100": 50, "coroutine100": 50}
+
+
+def icount(names: list[str]) -> list[str]:
+    """Return report lines of instructions per operation, and ratios, under valgrind."""
+    per_op: dict[str, float] = {}
+    for name, impl, _ in get_benchmarks():
+        if names and name not in names:
+            continue
+        loops = ICOUNT_LOOPS.get(name, 30 if "100" in name else 1000)
+        low = _instructions(name, impl, loops)
+        high = _instructions(name, impl, 2 * loops)
+        per_op[f"{name}[{impl}]"] = (high - low) / loops
+    lines = []
+    for name in sorted({key.split("[")[0] for key in per_op}):
+        bridge = per_op.get(f"{name}[bridge]")
+        if bridge is None:
+            continue
+        parts = [f"{name:28s} bridge {bridge:12.0f} instructions/op"]
+        twisted = per_op.get(f"{name}[twisted]")
+        future = per_op.get(f"{name}[future]")
+        if twisted is not None:
+            parts.append(f"Twisted/bridge {twisted / bridge:5.2f}x")
+        if future is not None:
+            parts.append(f"bridge/Future {bridge / future:5.2f}x")
+        lines.append("  ".join(parts))
+    return lines
+
+
 def main() -> None:
+    if "--icount-worker" in sys.argv:
+        i = sys.argv.index("--icount-worker")
+        _icount_worker(sys.argv[i + 1], sys.argv[i + 2], int(sys.argv[i + 3]))
+        return
+    if "--icount" in sys.argv:
+        names = sys.argv[sys.argv.index("--icount") + 1 :]
+        print("\n".join(icount(names)))
+        return
     if "--list-impls" in sys.argv:
         print("\n".join(IMPLS))
         return

@@ -19,9 +19,23 @@ from bridge import error, log
 from bridge._reactor._errors import connect_error
 from bridge._reactor._registry import registry
 from bridge._reactor._transport import StreamAdapter, StreamTransport
+from bridge.compat import is_uvloop
 from bridge.failure import Failure
 
-__all__ = ["StreamConnector", "StreamPort"]
+__all__ = ["StreamConnector", "StreamPort", "handed_over"]
+
+
+def handed_over(loop: Any, sock: socket.socket) -> None:
+    """Forget *sock* once it was passed to ``loop.create_*(sock=...)``, whatever the outcome.
+
+    asyncio keeps using the socket object (and closes it with the transport). uvloop takes
+    the file descriptor and only detaches the Python object when its handle closes, unless
+    the handle closed before it was attached (a protocol that disconnects in
+    ``connectionMade``, a cancelled attempt): then the object keeps a stale descriptor number
+    and closes whatever reuses it when it is garbage-collected. Detaching it at once avoids that.
+    """
+    if is_uvloop(loop):
+        sock.detach()
 
 
 def _fired_deferred() -> Any:

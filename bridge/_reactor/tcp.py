@@ -19,9 +19,10 @@ from zope.interface import implementer
 from bridge import error, log
 from bridge._reactor._errors import cannot_listen
 from bridge._reactor._registry import registry
-from bridge._reactor._stream import StreamConnector, StreamPort, _Attempt
+from bridge._reactor._stream import StreamConnector, StreamPort, _Attempt, handed_over
 from bridge._reactor._transport import StreamAdapter, TCPTransport, _ip_address
 from bridge.address import IPv4Address, IPv6Address
+from bridge.compat import is_uvloop
 from bridge.interfaces import IConnector, IListeningPort
 
 __all__ = [
@@ -195,16 +196,19 @@ class Connector(StreamConnector):
                 except OSError as exc:
                     raise error.ConnectBindError(exc.errno, exc.strerror) from exc
             await loop.sock_connect(sock, sockaddr)
-            kwargs: dict[str, Any] = {}
-            if self._ssl_context is not None:
-                kwargs["ssl"] = self._ssl_context
-                kwargs["server_hostname"] = (
-                    self._server_hostname if self._server_hostname is not None else self.host
-                )
-            await loop.create_connection(lambda: StreamAdapter(attempt), sock=sock, **kwargs)
         except BaseException:
             sock.close()
             raise
+        kwargs: dict[str, Any] = {}
+        if self._ssl_context is not None:
+            kwargs["ssl"] = self._ssl_context
+            kwargs["server_hostname"] = (
+                self._server_hostname if self._server_hostname is not None else self.host
+            )
+        try:
+            await loop.create_connection(lambda: StreamAdapter(attempt), sock=sock, **kwargs)
+        finally:
+            handed_over(loop, sock)
 
 
 def listen_tcp(
@@ -337,7 +341,10 @@ def adopt_stream_connection(
         try:
             await loop.connect_accepted_socket(lambda: StreamAdapter(owner), sock=sock)
         except Exception:
-            sock.close()
             log.err(None, f"adoptStreamConnection(): asyncio could not wrap {sock!r}")
+            if not is_uvloop(loop):
+                sock.close()
+        finally:
+            handed_over(loop, sock)
 
     loop.create_task(adopt())

@@ -22,7 +22,7 @@ from zope.interface import implementer
 from bridge import error
 from bridge._reactor._errors import cannot_listen
 from bridge._reactor._lockfile import PIDLock, is_locked
-from bridge._reactor._stream import StreamConnector, StreamPort, _Attempt
+from bridge._reactor._stream import StreamConnector, StreamPort, _Attempt, handed_over
 from bridge._reactor._transport import StreamAdapter, UNIXTransport
 from bridge.address import UNIXAddress
 from bridge.interfaces import IConnector, IListeningPort
@@ -190,10 +190,13 @@ class Connector(StreamConnector):
         try:
             sock.setblocking(False)
             await loop.sock_connect(sock, self._path)
-            await loop.create_unix_connection(lambda: StreamAdapter(attempt), sock=sock)
         except BaseException:
             sock.close()
             raise
+        try:
+            await loop.create_unix_connection(lambda: StreamAdapter(attempt), sock=sock)
+        finally:
+            handed_over(loop, sock)
 
 
 def listen_unix(

@@ -1108,3 +1108,32 @@ def test_adopt_stream_connection(reactor: Any, run_until: Any) -> None:
     assert run_until(server.lost).check(error.ConnectionDone)
     with pytest.raises(error.UnsupportedAddressFamily):
         adopt_stream_connection(reactor, 0, 12345, OneProtocolFactory())
+
+
+def test_client_closing_in_connection_made_leaves_no_stale_socket(
+    reactor: Any, run_until: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvloop: a handle closed before create_connection returns must not leave our socket
+    object holding a stale descriptor (it would close a reused fd when collected)."""
+    created: list[socket.socket] = []
+    real_socket = socket.socket
+
+    class Tracking(real_socket):  # type: ignore[misc,valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            created.append(self)
+
+    class Quitter(Recorder):
+        def connectionMade(self) -> None:
+            super().connectionMade()
+            self.transport.loseConnection()
+
+    monkeypatch.setattr(socket, "socket", Tracking)
+    port = _listen(reactor, _echo_factory())
+    client = RecordingClientFactory(Quitter())
+    reactor.connectTCP("127.0.0.1", port.getHost().port, client)
+    run_until(client.proto.lost)
+    run_until(port.stopListening())
+    run_until(asyncio.sleep(0.02))
+    assert len(created) >= 2
+    assert [s for s in created if s.fileno() != -1] == []

@@ -172,3 +172,32 @@ def test_adopt_unix_stream_port(reactor: Any, run_until: Any, sock_path: str) ->
     run_until(proto.lost)
     run_until(port.stopListening())
     assert os.path.exists(sock_path)  # the adopted socket's file is not ours to remove
+
+
+def test_client_closing_in_connection_made_leaves_no_stale_socket(
+    reactor: Any, run_until: Any, sock_path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvloop: a handle closed before create_connection returns must not leave our socket
+    object holding a stale descriptor (it would close a reused fd when collected)."""
+    created: list[socket.socket] = []
+    real_socket = socket.socket
+
+    class Tracking(real_socket):  # type: ignore[misc,valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            created.append(self)
+
+    class Quitter(Recorder):
+        def connectionMade(self) -> None:
+            super().connectionMade()
+            self.transport.loseConnection()
+
+    monkeypatch.setattr(socket, "socket", Tracking)
+    port = reactor.listenUNIX(sock_path, _echo_factory())
+    client = RecordingClientFactory(Quitter())
+    reactor.connectUNIX(sock_path, client)
+    run_until(client.proto.lost)
+    run_until(port.stopListening())
+    run_until(asyncio.sleep(0.02))
+    assert len(created) >= 2
+    assert [s for s in created if s.fileno() != -1] == []

@@ -1072,12 +1072,10 @@ def test_peer_reset_while_we_write_is_connection_lost(reactor: Any, run_until: A
 
 
 def test_adopt_stream_port(reactor: Any, run_until: Any) -> None:
-    from bridge._reactor.tcp import adopt_stream_port
-
     raw = socket.socket()
     raw.bind(("127.0.0.1", 0))
     raw.listen(5)
-    port = adopt_stream_port(reactor, raw.fileno(), socket.AF_INET, _echo_factory())
+    port = reactor.adoptStreamPort(raw.fileno(), socket.AF_INET, _echo_factory())
     raw.close()
     client = RecordingClientFactory()
     reactor.connectTCP("127.0.0.1", port.getHost().port, client)
@@ -1090,15 +1088,13 @@ def test_adopt_stream_port(reactor: Any, run_until: Any) -> None:
 
 
 def test_adopt_stream_connection(reactor: Any, run_until: Any) -> None:
-    from bridge._reactor.tcp import adopt_stream_connection
-
     server = Recorder()
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
         peer = socket.create_connection(listener.getsockname())
         accepted, _ = listener.accept()
-    adopt_stream_connection(reactor, accepted.fileno(), socket.AF_INET, OneProtocolFactory(server))
+    reactor.adoptStreamConnection(accepted.fileno(), socket.AF_INET, OneProtocolFactory(server))
     accepted.close()
     run_until(server.made)
     assert server.transport.getPeer().port == peer.getsockname()[1]
@@ -1107,7 +1103,7 @@ def test_adopt_stream_connection(reactor: Any, run_until: Any) -> None:
     peer.close()
     assert run_until(server.lost).check(error.ConnectionDone)
     with pytest.raises(error.UnsupportedAddressFamily):
-        adopt_stream_connection(reactor, 0, 12345, OneProtocolFactory())
+        reactor.adoptStreamConnection(0, 12345, OneProtocolFactory())
 
 
 def test_client_closing_in_connection_made_leaves_no_stale_socket(

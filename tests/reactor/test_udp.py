@@ -181,11 +181,9 @@ def test_reactor_shutdown_stops_udp_ports(reactor: Any) -> None:
 
 
 def test_multicast_join_send_receive_leave(reactor: Any, run_until: Any) -> None:
-    from bridge._reactor.udp import listen_multicast
-
     group = "239.255.77.77"
     member = Collector()
-    port = listen_multicast(reactor, 0, member, listenMultiple=True)
+    port = reactor.listenMulticast(0, member, listenMultiple=True)
     assert verifyObject(IMulticastTransport, port)
     number = port.getHost().port
     run_until(port.joinGroup(group, "127.0.0.1"))
@@ -205,21 +203,17 @@ def test_multicast_join_send_receive_leave(reactor: Any, run_until: Any) -> None
 
 
 def test_multicast_listen_multiple_shares_the_port(reactor: Any, run_until: Any) -> None:
-    from bridge._reactor.udp import listen_multicast
-
-    first = listen_multicast(reactor, 0, Collector(), listenMultiple=True)
-    second = listen_multicast(reactor, first.getHost().port, Collector(), listenMultiple=True)
+    first = reactor.listenMulticast(0, Collector(), listenMultiple=True)
+    second = reactor.listenMulticast(first.getHost().port, Collector(), listenMultiple=True)
     run_until(first.stopListening())
     run_until(second.stopListening())
 
 
 def test_adopt_datagram_port(reactor: Any, run_until: Any) -> None:
-    from bridge._reactor.udp import adopt_datagram_port
-
     raw = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     raw.bind(("127.0.0.1", 0))
     b = Collector()
-    port = adopt_datagram_port(reactor, raw.fileno(), socket.AF_INET, b)
+    port = reactor.adoptDatagramPort(raw.fileno(), socket.AF_INET, b)
     raw.close()  # the port holds its own duplicate
     assert port.getHost().port > 0
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
@@ -227,5 +221,5 @@ def test_adopt_datagram_port(reactor: Any, run_until: Any) -> None:
     run_until(_until(lambda: b.received))
     assert b.received[0][0] == b"adopted"
     with pytest.raises(error.UnsupportedAddressFamily):
-        adopt_datagram_port(reactor, 0, socket.AF_UNIX, Collector())
+        reactor.adoptDatagramPort(0, socket.AF_UNIX, Collector())
     run_until(port.stopListening())

@@ -158,12 +158,10 @@ def test_send_file_descriptor_is_not_supported(
 
 
 def test_adopt_unix_stream_port(reactor: Any, run_until: Any, sock_path: str) -> None:
-    from bridge._reactor.tcp import adopt_stream_port
-
     raw = socket.socket(socket.AF_UNIX)
     raw.bind(sock_path)
     raw.listen(5)
-    port = adopt_stream_port(reactor, raw.fileno(), socket.AF_UNIX, _echo_factory())
+    port = reactor.adoptStreamPort(raw.fileno(), socket.AF_UNIX, _echo_factory())
     raw.close()
     client = RecordingClientFactory()
     reactor.connectUNIX(sock_path, client)

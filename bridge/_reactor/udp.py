@@ -80,6 +80,7 @@ class Port:
         self.maxPacketSize = maxPacketSize
         self._family = socket.AF_INET6 if is_ipv6_literal(interface) else socket.AF_INET
         self._sock: socket.socket | None = None
+        self._serving: asyncio.Task[None] | None = None
         self._transport: Any = None
         self._connected_addr: tuple[str, int] | None = None
         self._host: IPv4Address | IPv6Address | None = None
@@ -124,7 +125,7 @@ class Port:
         self.connected = True
         self._registry = registry(self._reactor)
         self._registry.ports.add(self)
-        self._reactor._loop.create_task(self._serve(sock))
+        self._serving = self._reactor._loop.create_task(self._serve(sock))
         self.protocol.makeConnection(self)
 
     def _bind_address(self) -> Any:
@@ -287,6 +288,10 @@ class Port:
         sock, self._sock = self._sock, None
         if transport is not None:
             transport.abort()
+        elif self._serving is not None and not self._serving.done():
+            # The endpoint is being created: uvloop may already own the descriptor, so let
+            # _serve close the transport it gets instead of closing the socket under it.
+            return
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.close()

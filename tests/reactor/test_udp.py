@@ -223,3 +223,13 @@ def test_adopt_datagram_port(reactor: Any, run_until: Any) -> None:
     with pytest.raises(error.UnsupportedAddressFamily):
         reactor.adoptDatagramPort(0, socket.AF_UNIX, Collector())
     run_until(port.stopListening())
+
+
+def test_stop_listening_before_the_loop_ran(reactor: Any, run_until: Any) -> None:
+    a = Collector()
+    p = reactor.listenUDP(0, a, interface="127.0.0.1")
+    d = p.stopListening()
+    run_until(d)
+    run_until(asyncio.sleep(0.02))
+    assert a.events == ["start", "stop"]
+    assert p.getHandle() is None

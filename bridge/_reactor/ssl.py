@@ -25,7 +25,7 @@ from zope.interface import alsoProvides
 
 from bridge import log
 from bridge.failure import Failure
-from bridge.interfaces import IHandshakeListener, ISSLTransport
+from bridge.interfaces import IHandshakeListener, INegotiated, ISSLTransport
 from bridge.ssl import Certificate, _tls_context_for
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ def tls_connection_made(transport: Any) -> None:
     ``makeConnection``; a protocol providing ``IHandshakeListener`` then gets
     ``handshakeCompleted()`` just after ``connectionMade()``, as in Twisted.
     """
-    alsoProvides(transport, ISSLTransport)
+    alsoProvides(transport, ISSLTransport, INegotiated)
     loop = transport._reactor._loop
     _hold_pauses(loop, transport, transport._transport, False)
     loop.call_soon(_handshake_completed, transport)
@@ -301,7 +301,7 @@ def start_tls(transport: Any, contextFactory: object, normal: bool = True) -> No
             )
     buffer = _HandshakeBuffer(current)
     transport._transport = buffer
-    alsoProvides(transport, ISSLTransport)
+    alsoProvides(transport, ISSLTransport, INegotiated)
     loop: asyncio.AbstractEventLoop = transport._reactor._loop
     task = loop.create_task(_upgrade(loop, transport, buffer, context, server_side, hostname))
     # Keep a reference until the handshake ends (the loop holds tasks weakly).

@@ -25,7 +25,13 @@ from bridge import error, protocol
 from bridge import ssl as bssl
 from bridge.defer import Deferred
 from bridge.failure import Failure
-from bridge.interfaces import IHandshakeListener, IPushProducer, ISSLTransport, ITLSTransport
+from bridge.interfaces import (
+    IHandshakeListener,
+    INegotiated,
+    IPushProducer,
+    ISSLTransport,
+    ITLSTransport,
+)
 
 # -- certificates ----------------------------------------------------------------------------
 
@@ -165,7 +171,8 @@ def test_echo_over_tls_with_verified_client(
     server = run_until(servers.first)
     for transport in (proto.transport, server.transport):
         assert ISSLTransport.providedBy(transport)
-        assert verifyObject(ISSLTransport, transport)
+        assert verifyObject(INegotiated, transport)
+        assert transport.negotiatedProtocol is None
     peer = proto.transport.getPeerCertificate()
     assert isinstance(peer, bssl.Certificate)
     assert peer.getSubject().commonName == b"bridge tls server"
@@ -497,7 +504,7 @@ def test_start_tls_mid_connection_on_both_sides(
     assert proto.clear == b"GO\n"
     assert bytes(proto.data) == b"welcome\ngot secret bye\n"
     assert bytes(server.data) == b"secret bye\n"
-    assert ISSLTransport.providedBy(proto.transport)
+    assert INegotiated.providedBy(proto.transport)
     assert ISSLTransport.providedBy(server.transport)
     assert proto.transport.getPeerCertificate().getSubject().CN == b"bridge tls server"
     run_until(server.lost)

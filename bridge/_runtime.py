@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import warnings
 from asyncio import AbstractEventLoop
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,10 @@ __all__ = [
 BACKENDS = ("asyncio", "uvloop")
 
 _reactor: AsyncioReactor | None = None
+# The reactor already warned about for being bound to a loop that is not the running one.
+_warned: list[AsyncioReactor | None] = [None]
+# asyncio's own cheap lookup (no exception when no loop runs); public since Python 3.7.
+_get_running_loop = asyncio._get_running_loop
 
 
 def is_installed() -> bool:
@@ -49,7 +54,20 @@ def get_reactor() -> AsyncioReactor:
     """
     reactor = _reactor
     if reactor is None:
-        reactor = install()
+        return install()
+    running = _get_running_loop()
+    if running is not None and running is not reactor._loop and reactor is not _warned[0]:
+        loop = reactor._loop
+        if not loop.is_running():
+            _warned[0] = reactor
+            warnings.warn(
+                "bridge.reactor is bound to another event loop than the one running now "
+                "(it was created outside of it), so its calls will not run here. Create the "
+                "reactor inside the running loop: call bridge.install() there first "
+                "(see docs/asyncio-integration.md)",
+                RuntimeWarning,
+                stacklevel=3,
+            )
     return reactor
 
 

@@ -129,3 +129,19 @@ def test_importing_bridge_creates_no_reactor_or_loop() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_reactor_from_another_loop_warns_inside_a_running_loop(
+    clean_registry: list[AsyncioReactor],
+) -> None:
+    reactor = bridge.install()  # made outside any running loop: its own, idle loop
+
+    async def main() -> AsyncioReactor:
+        with pytest.warns(RuntimeWarning, match="bound to another event loop"):
+            return bridge.reactor
+
+    other = asyncio.new_event_loop()
+    try:
+        assert other.run_until_complete(main()) is reactor
+    finally:
+        other.close()

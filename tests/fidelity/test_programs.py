@@ -1,0 +1,118 @@
+"""Differential fidelity tests: typical Twisted programs, run unchanged on Twisted and on bridge.
+
+Each program in ``programs/`` imports only ``twisted.*`` names, is deterministic, finishes
+in seconds and prints what it observes. It runs once under the real Twisted installed in the
+venv (the reference) and under ``python -m bridge run`` on stdlib asyncio and on uvloop; the
+standard outputs must be identical after normalising what genuinely varies from run to run
+(object addresses, ephemeral ports). All runs of a session start together in a small
+thread pool, so the suite costs about as much as its slowest program.
+
+A program that shows a known divergence is marked ``xfail(strict=True)`` with the divergence
+as reason: the gap stays recorded, and the mark fails the suite once the divergence is fixed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+PROGRAMS = HERE / "programs"
+ROOT = HERE.parent.parent
+PYTHON = sys.executable
+TIMEOUT = 45.0
+
+#: program name -> divergence (xfail reason) or None.
+KNOWN: dict[str, str | None] = {
+    "defer_basics": None,
+    "inline_lists": None,
+    "failure_format": (
+        "H1: str(Failure)/getBriefTraceback lack Twisted's 'Traceback: <class ...>: msg' form "
+        "and repr says bridge.failure.Failure instead of twisted.python.failure.Failure"
+    ),
+}
+
+VARIANTS = ("asyncio", "uvloop")
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
+_PORT = re.compile(r"(port=|PORT:|127\.0\.0\.1:)\d+")
+
+
+def normalise(text: str) -> str:
+    """Replace object addresses and ephemeral ports, which differ from run to run."""
+    text = _ADDRESS.sub("0xADDR", text)
+    return _PORT.sub(r"\g<1>N", text)
+
+
+def _command(name: str, variant: str) -> list[str]:
+    script = str(PROGRAMS / f"{name}.py")
+    if variant == "twisted":
+        return [PYTHON, script]
+    return [PYTHON, "-m", "bridge", "run", "--loop", variant, script]
+
+
+def _run(name: str, variant: str) -> tuple[int, str, str]:
+    env = dict(os.environ, PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1")
+    env.pop("BRIDGE_LOOP", None)
+    try:
+        proc = subprocess.run(
+            _command(name, variant),
+            cwd=str(PROGRAMS),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+        )
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        return -999, out, f"timed out after {TIMEOUT}s"
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+_pool: ThreadPoolExecutor | None = None
+_runs: dict[tuple[str, str], Future[tuple[int, str, str]]] = {}
+
+
+def _result(name: str, variant: str) -> tuple[int, str, str]:
+    """Start every run of the session on first use; return this one's outcome."""
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=4)
+        for prog in KNOWN:
+            for var in ("twisted", *VARIANTS):
+                _runs[prog, var] = _pool.submit(_run, prog, var)
+    return _runs[name, variant].result()
+
+
+def _params() -> list[object]:
+    params = []
+    for name, reason in KNOWN.items():
+        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        for variant in VARIANTS:
+            params.append(pytest.param(name, variant, marks=marks, id=f"{name}-{variant}"))
+    return params
+
+
+@pytest.mark.timeout(TIMEOUT * 4)
+@pytest.mark.parametrize(("name", "variant"), _params())
+def test_program_matches_twisted(name: str, variant: str) -> None:
+    ref_rc, ref_out, ref_err = _result(name, "twisted")
+    assert ref_rc == 0, f"reference run under Twisted failed ({ref_rc}):\n{ref_err}"
+    assert ref_out.strip(), "the reference run printed nothing"
+    rc, out, err = _result(name, variant)
+    assert normalise(out) == normalise(ref_out), f"stderr under bridge:\n{err}"
+    assert rc == ref_rc, f"exit status {rc} != {ref_rc}; stderr under bridge:\n{err}"
+
+
+def test_normalise_hides_only_varying_things() -> None:
+    line = "<Deferred at 0x7f00aa> IPv4Address(type='TCP', host='127.0.0.1', port=4321)"
+    assert normalise(line) == (
+        "<Deferred at 0xADDR> IPv4Address(type='TCP', host='127.0.0.1', port=N)"
+    )
+    assert normalise("value 4321") == "value 4321"

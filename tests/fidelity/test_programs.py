@@ -36,6 +36,11 @@ KNOWN: dict[str, str | None] = {
         "H1: str(Failure)/getBriefTraceback lack Twisted's 'Traceback: <class ...>: msg' form "
         "and repr says bridge.failure.Failure instead of twisted.python.failure.Failure"
     ),
+    "tcp_protocols": None,
+    "refused_message": (
+        "H4: ConnectionRefusedError carries asyncio's \"Connect call failed ('127.0.0.1', N)\" "
+        "instead of os.strerror(errno) ('Connection refused') in args and str()"
+    ),
 }
 
 VARIANTS = ("asyncio", "uvloop")

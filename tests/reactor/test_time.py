@@ -300,3 +300,23 @@ def test_timers_calls_changed_by_a_running_batch() -> None:
     assert d.called and c.called and b.cancelled
     assert timers.delayed_calls() == []
     assert timers._garbage == 0
+
+
+def test_timers_keep_the_rest_of_a_batch_when_a_call_raises_keyboard_interrupt() -> None:
+    from bridge._reactor.time import Timers
+
+    loop = _FakeLoop()
+    timers = Timers(loop)  # type: ignore[arg-type]
+    ran: list[str] = []
+
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    timers.call_later(1, interrupt, (), {})
+    later = timers.call_later(1, ran.append, ("after",), {})
+    loop.now = 1
+    with pytest.raises(KeyboardInterrupt):
+        loop.run_due()
+    assert timers.delayed_calls() == [later]
+    loop.run_due()
+    assert ran == ["after"]

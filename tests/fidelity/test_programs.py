@@ -37,6 +37,8 @@ KNOWN: dict[str, str | None] = {
         "and repr says bridge.failure.Failure instead of twisted.python.failure.Failure"
     ),
     "tcp_protocols": None,
+    "reactor_time": None,
+    "threads_process": None,
     "refused_message": (
         "H4: ConnectionRefusedError carries asyncio's \"Connect call failed ('127.0.0.1', N)\" "
         "instead of os.strerror(errno) ('Connection refused') in args and str()"

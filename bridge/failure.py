@@ -166,28 +166,38 @@ class Failure:
     # -- formatting -------------------------------------------------------------------
 
     def getTraceback(self, elideFrameworkCode: int = 0, detail: str = "default") -> str:
-        """Return the formatted traceback, as Python would print it.
+        """Return the formatted traceback, in Twisted's layout.
 
-        :param detail: ``"brief"`` gives one line; other values give the full traceback.
+        The frames print as Python prints them and the last line names the exception
+        class fully (``builtins.ValueError: bad``). Chained exceptions (``__cause__``,
+        ``__context__``) are printed first, as Python does; an exception group prints
+        its whole tree.
+
+        :param detail: ``"brief"`` gives :meth:`getBriefTraceback`; other values give the
+            full traceback.
         """
         if detail == "brief":
             return self.getBriefTraceback()
-        if self.tb is not None:
+        group = getattr(builtins, "BaseExceptionGroup", None)
+        if group is not None and isinstance(self.value, group):
             return "".join(traceback.format_exception(self.type, self.value, self.tb))
-        # Chained exceptions keep their own tracebacks; only ours was summarised.
+        # Chained exceptions keep their own tracebacks; the stdlib formats that part.
         lines = traceback.format_exception(self.type, self.value, None)
-        tail = traceback.format_exception_only(self.type, self.value)
-        head = lines[: len(lines) - len(tail)]
+        head = lines[: len(lines) - len(traceback.format_exception_only(self.type, self.value))]
         summary = self._summary()
-        if summary:
-            body = ["Traceback (most recent call last):\n", *summary.format()]
-        else:
-            body = ["Traceback (failure with no frames):\n"]
-        return "".join([*head, *body, *tail])
+        body = ["Traceback (most recent call last):\n", *summary.format()]
+        tail = f"{_qual(self.type)}: {self.value}\n"
+        if not summary:
+            tail = "Failure: " + tail
+        return "".join([*head, *body, tail])
 
     def getBriefTraceback(self) -> str:
-        """Return a one-line description: ``module.Type: message``."""
-        return f"{_qual(self.type)}: {self.getErrorMessage()}\n"
+        """Return the exception and one ``file:line:function`` line per frame."""
+        summary = self._summary()
+        if not summary:
+            return f"Traceback (failure with no frames): {self.type}: {self.value}\n"
+        frames = "".join(f"{f.filename}:{f.lineno}:{f.name}\n" for f in summary)
+        return f"Traceback: {self.type}: {self.value}\n{frames}"
 
     def printTraceback(
         self, file: IO[str] | None = None, elideFrameworkCode: int = 0, detail: str = "default"
@@ -209,7 +219,7 @@ class Failure:
         return f"<bridge.failure.Failure {_qual(self.type)}: {self.getErrorMessage()}>"
 
     def __str__(self) -> str:
-        return f"[Failure instance: {self.getBriefTraceback().rstrip()}]"
+        return f"[Failure instance: {self.getBriefTraceback()}]"
 
     # -- pickling ---------------------------------------------------------------------
 

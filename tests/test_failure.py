@@ -63,7 +63,10 @@ def test_get_traceback_mentions_frames_and_message() -> None:
     assert "Traceback (most recent call last)" in text
     assert "_raise_value_error" in text
     assert "ValueError: bad value" in text
-    assert Failure(ValueError("x")).getTraceback().startswith("Traceback (failure with no frames)")
+    assert Failure(ValueError("x")).getTraceback() == (
+        "Traceback (most recent call last):\nFailure: builtins.ValueError: x\n"
+    )
+    assert text.endswith("builtins.ValueError: bad value\n")
 
 
 def test_clean_failure_drops_tb_but_keeps_text() -> None:
@@ -108,7 +111,10 @@ def test_pickle_round_trip() -> None:
 def test_repr_and_brief() -> None:
     f = Failure(ValueError("x"))
     assert repr(f) == "<bridge.failure.Failure builtins.ValueError: x>"
-    assert f.getBriefTraceback() == "builtins.ValueError: x\n"
+    assert f.getBriefTraceback() == (
+        "Traceback (failure with no frames): <class 'ValueError'>: x\n"
+    )
+    assert str(f) == f"[Failure instance: {f.getBriefTraceback()}]"
     out = io.StringIO()
     f.printTraceback(out)
     assert "ValueError: x" in out.getvalue()
@@ -130,3 +136,24 @@ def test_throw_into_generator() -> None:
     g = gen()
     next(g)
     assert _raise_value_error().throwExceptionIntoGenerator(g) == "caught"
+
+
+def _raise_from(exc_factory: object) -> None:
+    raise exc_factory()  # type: ignore[operator]
+
+
+def test_formats_match_twisted() -> None:
+    from twisted.python.failure import Failure as TFailure
+
+    try:
+        _raise_from(lambda: RuntimeError("explicit"))
+    except RuntimeError:
+        ours, theirs = Failure(), TFailure()
+    assert str(ours) == str(theirs)
+    assert ours.getBriefTraceback() == theirs.getBriefTraceback()
+    assert ours.getTraceback().splitlines()[-1] == theirs.getTraceback().splitlines()[-1]
+    assert [line for line in ours.getTraceback().splitlines() if "File" in line] == [
+        line for line in theirs.getTraceback().splitlines() if "File" in line
+    ]
+    assert str(Failure(ValueError("d"))) == str(TFailure(ValueError("d")))
+    assert Failure(ValueError("d")).getTraceback() == TFailure(ValueError("d")).getTraceback()

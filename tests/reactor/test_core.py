@@ -361,3 +361,74 @@ def test_teardown_hooks_run_first_and_errors_are_logged(
     loop.close()
     assert seen == [1, "last"]
     assert "hook broke" in caplog.text
+
+
+# -- differential: the life cycle against real Twisted's reactor ------------------------------
+
+LIFECYCLE_SCRIPT = """
+import sys
+impl = sys.argv[1]
+if impl == "twisted":
+    from twisted.internet import epollreactor
+    epollreactor.install()
+    from twisted.internet import reactor
+    from twisted.internet.defer import Deferred
+else:
+    import bridge
+    reactor = bridge.install(backend=impl)
+    from bridge.defer import Deferred
+
+events = []
+log = events.append
+reactor.addSystemEventTrigger("before", "startup", log, "before-startup")
+reactor.addSystemEventTrigger("during", "startup", log, "during-startup")
+reactor.addSystemEventTrigger("after", "startup", log, "after-startup")
+reactor.callWhenRunning(log, "when-running")
+removed = reactor.addSystemEventTrigger("before", "shutdown", log, "removed")
+reactor.removeSystemEventTrigger(removed)
+
+def before_shutdown():
+    log("before-shutdown")
+    d = Deferred()
+    reactor.callLater(0.05, d.callback, None)
+    reactor.callLater(0.01, log, "timer while shutdown waits")
+    return d
+
+reactor.addSystemEventTrigger("before", "shutdown", before_shutdown)
+reactor.addSystemEventTrigger("during", "shutdown", log, "during-shutdown")
+reactor.addSystemEventTrigger("after", "shutdown", lambda: log(("after-shutdown", reactor.running)))
+
+def adder():
+    log("custom-before")
+    reactor.addSystemEventTrigger("during", "custom", log, "added while firing")
+
+reactor.addSystemEventTrigger("before", "custom", adder)
+reactor.addSystemEventTrigger("during", "custom", log, "custom-during")
+
+def started():
+    log(("running", reactor.running))
+    reactor.callWhenRunning(log, "when-running, already running")
+    reactor.fireSystemEvent("custom")
+    reactor.fireSystemEvent("custom")
+    reactor.callLater(0, log, "later 0")
+    reactor.callLater(0.02, reactor.stop)
+
+reactor.callWhenRunning(started)
+reactor.run(installSignalHandlers=False)
+log("run returned")
+print(events)
+"""
+
+
+def _lifecycle_events(impl: str) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-c", LIFECYCLE_SCRIPT, impl], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "uvloop"])
+def test_life_cycle_matches_twisted(backend: str) -> None:
+    """Startup/shutdown/custom events, callWhenRunning and stop() happen as in Twisted."""
+    assert _lifecycle_events(backend) == _lifecycle_events("twisted")

@@ -261,6 +261,10 @@ class Lifecycle:
 
     def stop(self) -> None:
         """Begin shutdown: fire the "shutdown" event on the next loop iteration."""
+        if not self.started and self._start_pending and self._loop.is_running():
+            # A guest reactor stopped before its first loop iteration: start it now, so
+            # that startup and shutdown both happen, in order.
+            self.auto_start()
         if not self.started or self.stopping or self.shut_down:
             raise ReactorNotRunning("Can't stop reactor that isn't running.")
         self.stopping = True

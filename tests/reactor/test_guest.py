@@ -110,3 +110,19 @@ def test_asyncio_run_program_with_guest_reactor(backend: str) -> None:
         loop.close()
         _runtime.uninstall()
     assert seen == ["shutdown", False]
+
+
+@pytest.mark.asyncio
+async def test_stop_right_after_install_runs_startup_then_shutdown() -> None:
+    _runtime.uninstall()
+    events: list[str] = []
+    reactor = bridge.install()
+    try:
+        reactor.addSystemEventTrigger("during", "startup", events.append, "startup")
+        reactor.addSystemEventTrigger("during", "shutdown", events.append, "shutdown")
+        reactor.stop()
+        await asyncio.sleep(0.01)
+        assert events == ["startup", "shutdown"]
+        assert not reactor.running
+    finally:
+        await _runtime.ateardown_reactor(reactor)

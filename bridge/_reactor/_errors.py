@@ -8,6 +8,7 @@ connection attempt that failed (:func:`connect_error`), a connection that ended
 from __future__ import annotations
 
 import errno
+import os
 import socket
 import ssl
 
@@ -46,13 +47,15 @@ def connect_error(exc: BaseException) -> Exception:
         return error.SSLError(exc, _ssl_text(exc))
     if isinstance(exc, socket.gaierror):
         return error.DNSLookupError(str(exc))
-    if isinstance(exc, ConnectionRefusedError):
-        return error.ConnectionRefusedError(exc.errno, exc.strerror or str(exc))
+    if isinstance(exc, OSError) and exc.errno:
+        # Twisted reports (errno, os.strerror(errno)); asyncio's own text ("Connect call
+        # failed ('127.0.0.1', 80)") would change str() and args.
+        klass = _CONNECT_ERRNOS.get(exc.errno, error.ConnectError)
+        return klass(exc.errno, os.strerror(exc.errno))
     if isinstance(exc, TimeoutError):  # asyncio.TimeoutError is TimeoutError on 3.11+
         return error.TimeoutError(string=str(exc) or "connection timed out")
     if isinstance(exc, OSError):
-        klass = _CONNECT_ERRNOS.get(exc.errno or 0, error.ConnectError)
-        return klass(exc.errno, exc.strerror or str(exc))
+        return error.ConnectError(string=str(exc))
     return error.ConnectError(string=f"{type(exc).__name__}: {exc}")
 
 

@@ -334,6 +334,11 @@ class StreamTransport:
         """
         if self._write_closed or self.disconnected:
             return
+        if not self._aio.can_write_eof():
+            raise NotImplementedError(
+                "loseWriteConnection() is not supported on TLS connections (asyncio's TLS "
+                "transports cannot half-close); use loseConnection()"
+            )
         if self._pending:
             self._flush_held()
         self._write_closed = True

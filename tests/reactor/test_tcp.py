@@ -1133,3 +1133,20 @@ def test_client_closing_in_connection_made_leaves_no_stale_socket(
     run_until(asyncio.sleep(0.02))
     assert len(created) >= 2
     assert [s for s in created if s.fileno() != -1] == []
+
+
+def test_connection_refused_message_matches_twisted(reactor: Any, run_until: Any) -> None:
+    import errno as errno_module
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        free = s.getsockname()[1]
+    client = RecordingClientFactory()
+    reactor.connectTCP("127.0.0.1", free, client)
+    exc = run_until(client.failed).failure.value
+    assert exc.osError == errno_module.ECONNREFUSED
+    assert exc.args == (os.strerror(errno_module.ECONNREFUSED),)
+    assert str(exc) == (
+        f"Connection was refused by other side: {errno_module.ECONNREFUSED}: "
+        f"{os.strerror(errno_module.ECONNREFUSED)}."
+    )

@@ -310,7 +310,7 @@ class StreamConnector:
         """
         if self.state != "connecting":
             raise error.NotConnectingError("we're not trying to connect")
-        self._failed(error.UserError(string="stopConnecting() called"))
+        self._failed(error.UserError())
 
     def disconnect(self) -> None:
         """Stop connecting, or close the connection if it is established."""

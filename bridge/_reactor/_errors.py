@@ -74,7 +74,8 @@ def lost_reason(exc: BaseException | None) -> Exception:
     if isinstance(exc, ssl.SSLError):
         return exc
     if isinstance(exc, OSError) and exc.errno in _RESET_ERRNOS:
-        return error.ConnectionLost(exc.strerror or str(exc))
+        return error.ConnectionLost()  # Twisted's exact reason: no text
+
     return error.ConnectionLost(f"{type(exc).__name__}: {exc}")
 
 

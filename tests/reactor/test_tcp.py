@@ -1150,3 +1150,17 @@ def test_connection_refused_message_matches_twisted(reactor: Any, run_until: Any
         f"Connection was refused by other side: {errno_module.ECONNREFUSED}: "
         f"{os.strerror(errno_module.ECONNREFUSED)}."
     )
+
+
+def test_reset_reason_matches_twisted(reactor: Any, run_until: Any) -> None:
+    server = Recorder()
+    port = _listen(reactor, OneProtocolFactory(server))
+    raw = socket.create_connection(("127.0.0.1", port.getHost().port))
+    raw.sendall(b"x")
+    run_until(_until(lambda: bytes(server.data) == b"x"))
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    raw.close()
+    reason = run_until(server.lost).failure
+    assert type(reason.value) is error.ConnectionLost
+    assert str(reason.value) == "Connection to the other side was lost in a non-clean fashion."
+    run_until(port.stopListening())

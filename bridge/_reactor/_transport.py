@@ -389,7 +389,7 @@ class StreamTransport:
             return
         adapter._t = None
         if self._failure is None:
-            self._failure = Failure(error.ConnectionLost("the reactor shut down"))
+            self._failure = Failure(error.ConnectionLost("Connection lost"))  # as Twisted
         try:
             self._aio.abort()
         except Exception:

@@ -79,6 +79,7 @@ class ReactorCall(DelayedCall):
         if self.called or self.cancelled:
             self._check_active("cancel")
         self.cancelled = 1
+        self._ctx = None  # a cancelled call never runs: let its context go now
         # Timers._cancelled inlined (hot path: timeouts are mostly cancelled).
         timers = self._timers
         garbage = timers._garbage = timers._garbage + 1

@@ -28,7 +28,7 @@ import sys
 import tempfile
 import unittest
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from bridge import log
@@ -148,6 +148,15 @@ def _current_result(d: Deferred[Any]) -> tuple[bool, object]:
         return result
 
     d.addBoth(grab)
+    return (True, box[0]) if box else (False, None)
+
+
+def _consume(d: Deferred[Any]) -> tuple[bool, object]:
+    """Return ``(has_result, result)`` for *d*, taking the result out of its chain (as
+    Twisted's ``successResultOf`` does with ``addBoth(list.append)``): a failure read this way
+    is never reported as unhandled, even when the assertion fails."""
+    box: list[object] = []
+    d.addBoth(box.append)
     return (True, box[0]) if box else (False, None)
 
 
@@ -400,6 +409,9 @@ class SynchronousTestCase(_Assertions):
             self.__unittest_expecting_failure__ = True
         self._logged_errors = []
         self._flushed_warnings = set()
+        # Deferreds leaked by earlier tests report their unhandled failures when collected:
+        # collect them now, so those reports are not blamed on this test.
+        gc.collect()
         log.add_observer(self._observe_error)
         try:
             with warnings.catch_warnings(record=True) as caught:
@@ -540,42 +552,46 @@ class SynchronousTestCase(_Assertions):
         os.makedirs(parent, exist_ok=True)
         return os.path.join(parent, "temp")
 
-    def successResultOf(self, deferred: Deferred[T]) -> T:
-        """Return the result *deferred* has already succeeded with; fail otherwise."""
-        fired, result = _current_result(deferred)
+    def successResultOf(self, deferred: Deferred[T] | Coroutine[Any, Any, T]) -> T:
+        """Return the result *deferred* (or a coroutine) has already succeeded with; fail
+        otherwise. The result is taken out of the Deferred's chain."""
+        d = ensureDeferred(deferred)
+        fired, result = _consume(d)
         if not fired:
-            self.fail(f"Success result expected on {deferred!r}, found no result instead")
+            self.fail(f"Success result expected on {d!r}, found no result instead")
         if isinstance(result, Failure):
             self.fail(
-                f"Success result expected on {deferred!r}, found failure result instead:\n"
+                f"Success result expected on {d!r}, found failure result instead:\n"
                 f"{result.getTraceback()}"
             )
         return result  # type: ignore[return-value]
 
     def failureResultOf(
-        self, deferred: Deferred[Any], *expectedExceptionTypes: type[BaseException]
+        self,
+        deferred: Deferred[Any] | Coroutine[Any, Any, Any],
+        *expectedExceptionTypes: type[BaseException],
     ) -> Failure:
         """Return the Failure *deferred* has already failed with (of one of the types given).
 
-        The failure is consumed: it is not reported as unhandled afterwards.
+        The result is taken out of the Deferred's chain, so the failure is not reported as
+        unhandled afterwards, whether or not the assertion passes.
         """
-        fired, result = _current_result(deferred)
+        d = ensureDeferred(deferred)
+        fired, result = _consume(d)
         if not fired:
-            self.fail(f"Failure result expected on {deferred!r}, found no result instead")
+            self.fail(f"Failure result expected on {d!r}, found no result instead")
         if not isinstance(result, Failure):
             self.fail(
-                f"Failure result expected on {deferred!r}, found success result "
-                f"({result!r}) instead"
+                f"Failure result expected on {d!r}, found success result ({result!r}) instead"
             )
         if expectedExceptionTypes and not result.check(*expectedExceptionTypes):
             expected = " or ".join(
                 f"{t.__module__}.{t.__qualname__}" for t in expectedExceptionTypes
             )
             self.fail(
-                f"Failure of type ({expected}) expected on {deferred!r}, found type "
+                f"Failure of type ({expected}) expected on {d!r}, found type "
                 f"{result.type!r} instead: {result.getTraceback()}"
             )
-        deferred.addErrback(lambda _: None)
         return result
 
     def assertNoResult(self, deferred: Deferred[Any]) -> None:

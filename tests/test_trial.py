@@ -228,6 +228,27 @@ class TestResultOf:
             log._observers.clear() if hasattr(log, "_observers") else None
         assert seen == []
 
+    def test_failed_assertions_still_consume_the_result(self) -> None:
+        """As in Twisted, the result is taken out of the chain before checking it."""
+        wrong_type: defer.Deferred[Any] = defer.fail(KeyError("k"))
+        with pytest.raises(FailTest):
+            self.t.failureResultOf(wrong_type, ValueError)
+        assert wrong_type.result is None
+        failed: defer.Deferred[Any] = defer.fail(KeyError("k"))
+        with pytest.raises(FailTest):
+            self.t.successResultOf(failed)
+        assert failed.result is None
+
+    def test_result_of_accepts_coroutines(self) -> None:
+        async def ok() -> int:
+            return 5
+
+        async def bad() -> None:
+            raise ValueError("x")
+
+        assert self.t.successResultOf(ok()) == 5
+        assert self.t.failureResultOf(bad(), ValueError).check(ValueError)
+
     def test_assert_no_result(self) -> None:
         self.t.assertNoResult(defer.Deferred())
         with pytest.raises(FailTest, match=r"No result expected on .*, found 1 instead"):

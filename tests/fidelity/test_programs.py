@@ -41,6 +41,10 @@ KNOWN: dict[str, str | None] = {
     "logging_observers": None,
     "log_opened": "H1: log.startLogging emits no 'Log opened.' event/line",
     "errors_addresses": None,
+    "transport_details": (
+        "H4: abortConnection closes with FIN, so the peer sees ConnectionDone; Twisted resets "
+        "(SO_LINGER 0) and the peer sees ConnectionLost"
+    ),
     "main_constants": (
         "H7: compat's twisted.internet.main.CONNECTION_DONE/CONNECTION_LOST are Failures, "
         "Twisted's are ConnectionDone('Connection done')/ConnectionLost('Connection lost')"

@@ -21,10 +21,7 @@ __all__ = ["DelayedCall"]
 def _describe_callable(func: object) -> str:
     name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None)
     if name is None:
-        return repr(func)
-    owner = getattr(func, "__self__", None)
-    if owner is not None and not isinstance(owner, type(contextvars)):
-        return f"{type(owner).__name__}.{getattr(func, '__name__', name)}"
+        return _safe_repr(func)
     return str(name)
 
 
@@ -159,16 +156,28 @@ class DelayedCall:
         return self.time <= other.time
 
     def __repr__(self) -> str:
-        if self.seconds is not None:
-            try:
-                when = f"{self.time - self.seconds():.3f}s"
-            except Exception:  # a clock that fails must not break repr()
-                when = f"at {self.time:.3f}"
-        else:
-            when = f"at {self.time:.3f}"
-        state = "called" if self.called else "cancelled" if self.cancelled else "pending"
-        args = [repr(a) for a in self.args]
-        if self.kw:
-            args.extend(f"{k}={v!r}" for k, v in self.kw.items())
-        call = f"{_describe_callable(self.func)}({', '.join(args)})"
-        return f"<DelayedCall 0x{id(self):x} [{when}] {state} {call}>"
+        # Twisted's layout, which logs and dirty-reactor reports show and tools grep for:
+        # <DelayedCall 0x... [3.0s] called=0 cancelled=0 work('x', y=2)>; a cancelled call
+        # shows no function (Twisted drops it on cancel).
+        try:
+            when = f"{self.time - self.seconds()}s" if self.seconds is not None else "?s"
+        except Exception:  # a clock that fails must not break repr()
+            when = "?s"
+        text = (
+            f"<DelayedCall 0x{id(self):x} [{when}] called={self.called} cancelled={self.cancelled}"
+        )
+        if not self.cancelled:
+            args = [_safe_repr(a) for a in self.args]
+            if self.kw:
+                args.extend(f"{k}={_safe_repr(v)}" for k, v in self.kw.items())
+            text += f" {_describe_callable(self.func)}({', '.join(args)})"
+        return text + ">"
+
+    __str__ = __repr__
+
+
+def _safe_repr(value: object) -> str:
+    try:
+        return repr(value)
+    except Exception as exc:  # same idea as Twisted's reflect.safe_repr
+        return f"<{type(value).__name__} instance at 0x{id(value):x} with repr error {exc!r}>"

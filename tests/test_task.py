@@ -510,3 +510,24 @@ def test_react_logs_failure_and_exits_one() -> None:
     )
     assert proc.returncode == 1
     assert "main broke" in proc.stderr
+
+
+def test_delayed_call_str_matches_twisted() -> None:
+    from twisted.internet import task as ttask
+
+    def work(*a: object, **kw: object) -> None:
+        pass
+
+    def texts(clock: Any) -> list[str]:
+        dc = clock.callLater(5, work, "x", y=2)
+        out = [str(dc)]
+        clock.advance(2)
+        out.append(str(dc))
+        dc.cancel()
+        out.append(str(dc))
+        done = clock.callLater(0, work, 1)
+        clock.advance(0)
+        out.append(str(done))
+        return [t.split(" ", 2)[2] for t in out]  # drop "<DelayedCall 0x..."
+
+    assert texts(task.Clock()) == texts(ttask.Clock())

@@ -435,6 +435,42 @@ def test_abort_connection_over_tls(
     run_until(port.stopListening())
 
 
+def test_lose_write_connection_is_refused_on_tls_and_the_connection_still_works(
+    reactor: Any, run_until: Any, ca: trustme.CA, server_cert: trustme.LeafCert
+) -> None:
+    class Server(Echo):
+        def connectionMade(self) -> None:
+            super().connectionMade()
+            self.transport.startTLS(_private(server_cert).options())
+
+    port = reactor.listenSSL(0, Servers(), _private(server_cert).options(), interface="127.0.0.1")
+    client = Client()
+    reactor.connectSSL("127.0.0.1", port.getHost().port, client, _client_options(ca))
+    proto = run_until(client.proto.made)
+    with pytest.raises(NotImplementedError, match="not supported on TLS connections"):
+        proto.transport.loseWriteConnection()
+    proto.transport.write(b"still open")
+    run_until(_until(lambda: bytes(proto.data) == b"still open"))
+    proto.transport.loseConnection()
+    assert run_until(proto.lost).check(error.ConnectionDone)
+    run_until(port.stopListening())
+
+    # During a startTLS handshake too.
+    servers = Servers(Server)
+    plain = reactor.listenTCP(0, servers, interface="127.0.0.1")
+    upgrading = Client()
+    reactor.connectTCP("127.0.0.1", plain.getHost().port, upgrading)
+    proto = run_until(upgrading.proto.made)
+    proto.transport.startTLS(_client_options(ca))
+    with pytest.raises(NotImplementedError, match="not supported on TLS connections"):
+        proto.transport.loseWriteConnection()
+    proto.transport.write(b"after")
+    run_until(_until(lambda: bytes(proto.data) == b"after"))
+    proto.transport.loseConnection()
+    run_until(proto.lost)
+    run_until(plain.stopListening())
+
+
 def test_bad_context_factory_fails_at_the_call(reactor: Any) -> None:
     with pytest.raises(TypeError, match="getContext"):
         reactor.listenSSL(0, Servers(), object(), interface="127.0.0.1")

@@ -156,6 +156,10 @@ def _report(errors: list[tuple[Failure, str | None]], when: str) -> str:
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
     collector = _ErrorCollector()
     item.stash[_ERRORS_KEY] = collector
+    if _checks_errors(item):
+        # Deferreds leaked by earlier tests report unhandled failures when collected: let
+        # that happen now, before this test starts collecting errors.
+        gc.collect()
     log.add_observer(collector)
     return (yield)
 

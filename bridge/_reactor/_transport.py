@@ -18,7 +18,9 @@ business: a listening port or a connector (see ``_stream.py``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+import struct
 from typing import TYPE_CHECKING, Any, Protocol
 
 from zope.interface import implementer
@@ -168,9 +170,10 @@ class StreamTransport:
     protocol: Any = None
     # Per-connection state starts as these class-level defaults: a new connection then only
     # stores what differs (accepting is a hot path too).
-    connected = True
-    disconnecting = False
-    disconnected = False
+    # 0/1 ints, as Twisted's transports have them (they print as 0/1, not False/True).
+    connected = 1
+    disconnecting = 0
+    disconnected = 0
     producer: Any = None
     streamingProducer = False
     producerPaused = False
@@ -305,7 +308,7 @@ class StreamTransport:
             return
         if self._pending:
             self._flush_held()
-        self.disconnecting = True
+        self.disconnecting = 1
         if self.producer is not None:
             self._close_after_producer = True
             self._aio.pause_reading()
@@ -321,11 +324,15 @@ class StreamTransport:
         """
         if self.disconnected or self._aborted:
             return
-        self.disconnecting = True
+        self.disconnecting = 1
         self._write_closed = True
         self._aborted = True
         self._pending = None
+        self._reset_on_close()
         self._aio.abort()
+
+    def _reset_on_close(self) -> None:
+        """Make the coming close an unclean one, where the transport supports it."""
 
     def loseWriteConnection(self) -> None:
         """Shut down the sending side once everything written has been sent (half-close).
@@ -379,7 +386,7 @@ class StreamTransport:
             self._failure = failure
         if not self.disconnected:
             self._write_closed = True
-            self.disconnecting = True
+            self.disconnecting = 1
             self._aio.abort()
 
     def _shutdown(self) -> None:
@@ -407,9 +414,9 @@ class StreamTransport:
             reason = connectionDone
         else:
             reason = Failure(lost_reason(exc))
-        self.connected = False
-        self.disconnected = True
-        self.disconnecting = False
+        self.connected = 0
+        self.disconnected = 1
+        self.disconnecting = 0
         self._write_closed = True
         if self._pull_handle is not None:
             self._pull_handle.cancel()
@@ -576,6 +583,9 @@ class StreamTransport:
         return result
 
 
+_LINGER_RESET = struct.pack("ii", 1, 0)
+
+
 def _ip_address(kind: Any, sockaddr: Any) -> IPv4Address | IPv6Address:
     if len(sockaddr) == 4:
         host, port, flow, scope = sockaddr
@@ -612,6 +622,14 @@ class TCPTransport(StreamTransport):
         if host is None:
             host = self._host = _ip_address("TCP", self._sockname)
         return host
+
+    def _reset_on_close(self) -> None:
+        # SO_LINGER (on, 0 s): close() sends RST, so the peer sees ConnectionLost, as with
+        # Twisted's abortConnection ("notifies the other end of the unclean closure").
+        sock = self.getHandle()
+        if sock is not None:
+            with contextlib.suppress(OSError):  # the socket may have failed already
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
 
     def setTcpNoDelay(self, enabled: bool) -> None:
         """Turn Nagle's algorithm off (*enabled* true) or on."""

@@ -273,7 +273,8 @@ def test_abort_connection_reports_connection_aborted(reactor: Any, run_until: An
     assert reason.check(error.ConnectionAborted)
     assert reason.check(error.ConnectionLost)
     server_reason = run_until(server.lost)
-    assert server_reason.check(error.ConnectionClosed)
+    # The peer sees an unclean close (RST), as with Twisted.
+    assert server_reason.check(error.ConnectionLost)
     run_until(port.stopListening())
 
 
@@ -1163,4 +1164,22 @@ def test_reset_reason_matches_twisted(reactor: Any, run_until: Any) -> None:
     reason = run_until(server.lost).failure
     assert type(reason.value) is error.ConnectionLost
     assert str(reason.value) == "Connection to the other side was lost in a non-clean fashion."
+    run_until(port.stopListening())
+
+
+def test_abort_right_after_connect_is_unclean_for_the_peer(reactor: Any, run_until: Any) -> None:
+    class Aborter(Recorder):
+        def connectionMade(self) -> None:
+            super().connectionMade()
+            self.transport.write(b"lost?")
+            self.transport.abortConnection()
+
+    server = Recorder()
+    port = _listen(reactor, OneProtocolFactory(server))
+    client = RecordingClientFactory(Aborter())
+    reactor.connectTCP("127.0.0.1", port.getHost().port, client)
+    assert run_until(client.proto.lost).check(error.ConnectionAborted)
+    assert run_until(server.lost).check(error.ConnectionLost)
+    assert client.proto.transport.disconnected == 1
+    assert client.proto.transport.connected == 0
     run_until(port.stopListening())

@@ -191,14 +191,12 @@ def _populate_synthetic(module: types.ModuleType) -> None:
         module.__doc__ = "bridge's stand-in for twisted.internet.main."
         module.installReactor = _install_reactor  # type: ignore[attr-defined]
 
-        def main_getattr(attr: str) -> object:
-            if attr in ("CONNECTION_DONE", "CONNECTION_LOST"):
-                from bridge import error
+        from bridge import error
 
-                return getattr(error, attr)
-            raise AttributeError(f"module {name!r} has no attribute {attr!r} under bridge")
-
-        module.__getattr__ = main_getattr  # type: ignore[method-assign]
+        # As in Twisted, these are exception *instances* (code wraps them: Failure(CONNECTION_LOST)
+        # or returns them from doRead); bridge.error's constants of the same name are Failures.
+        module.CONNECTION_DONE = error.ConnectionDone("Connection done")  # type: ignore[attr-defined]
+        module.CONNECTION_LOST = error.ConnectionLost("Connection lost")  # type: ignore[attr-defined]
         module.__all__ = ["CONNECTION_DONE", "CONNECTION_LOST", "installReactor"]  # type: ignore[attr-defined]
     else:
         # The reactor-selection modules: install() puts bridge's reactor in place, on the given

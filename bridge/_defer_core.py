@@ -598,9 +598,12 @@ class Deferred(Generic[T]):
     def _cancelled_while_awaited(self, entry: tuple[Any, ...]) -> Any:
         """The awaiting Task was cancelled: cancel this Deferred and see what it says."""
         error = sys.exc_info()[1]
-        if entry in self.callbacks:
-            self.callbacks.remove(entry)
-            self.cancel()
+        callbacks = self.callbacks
+        for index, item in enumerate(callbacks):
+            if item is entry:  # identity: never call user objects' __eq__
+                del callbacks[index]
+                self.cancel()
+                break
         if self.called and not self.paused and not self.callbacks:
             result = self.result
             if type(result) not in _DEFERRED_TYPES:

@@ -4,8 +4,8 @@ Each program in ``programs/`` imports only ``twisted.*`` names, is deterministic
 in seconds and prints what it observes. It runs once under the real Twisted installed in the
 venv (the reference) and under ``python -m bridge run`` on stdlib asyncio and on uvloop; the
 standard outputs must be identical after normalising what genuinely varies from run to run
-(object addresses, ephemeral ports). All runs of a session start together in a small
-thread pool, so the suite costs about as much as its slowest program.
+(object addresses, ephemeral ports). All runs start together in a small thread pool
+(``_runner.py``), so the suite costs about as much as its slowest program.
 
 A program that shows a known divergence is marked ``xfail(strict=True)`` with the divergence
 as reason: the gap stays recorded, and the mark fails the suite once the divergence is fixed.
@@ -17,10 +17,11 @@ import os
 import re
 import subprocess
 import sys
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+
+from tests.fidelity import _runner
 
 HERE = Path(__file__).resolve().parent
 PROGRAMS = HERE / "programs"
@@ -41,18 +42,10 @@ KNOWN: dict[str, str | None] = {
     "logging_observers": None,
     "log_opened": "H1: log.startLogging emits no 'Log opened.' event/line",
     "errors_addresses": None,
-    "transport_details": (
-        "H4: abortConnection closes with FIN, so the peer sees ConnectionDone; Twisted resets "
-        "(SO_LINGER 0) and the peer sees ConnectionLost"
-    ),
-    "main_constants": (
-        "H7: compat's twisted.internet.main.CONNECTION_DONE/CONNECTION_LOST are Failures, "
-        "Twisted's are ConnectionDone('Connection done')/ConnectionLost('Connection lost')"
-    ),
-    "delayedcall_str": (
-        "H2: str(DelayedCall) is '<DelayedCall 0x.. [5.000s] pending f()>', Twisted's is "
-        "'<DelayedCall 0x.. [5.0s] called=0 cancelled=0 f()>' (no function once cancelled)"
-    ),
+    "react_exit": None,
+    "transport_details": None,
+    "main_constants": None,
+    "delayedcall_str": None,
     "refused_message": None,
 }
 
@@ -102,19 +95,18 @@ def _run(name: str, variant: str) -> tuple[int, str, str]:
     return proc.returncode, proc.stdout, proc.stderr
 
 
-_pool: ThreadPoolExecutor | None = None
-_runs: dict[tuple[str, str], Future[tuple[int, str, str]]] = {}
+def schedule() -> None:
+    """Start every run of every program (conftest.py calls this after collection)."""
+    for prog in KNOWN:
+        for var in ("twisted", *VARIANTS):
+            _runner.submit(("program", prog, var), _run, prog, var)
 
 
 def _result(name: str, variant: str) -> tuple[int, str, str]:
-    """Start every run of the session on first use; return this one's outcome."""
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=4)
-        for prog in KNOWN:
-            for var in ("twisted", *VARIANTS):
-                _runs[prog, var] = _pool.submit(_run, prog, var)
-    return _runs[name, variant].result()
+    result: tuple[int, str, str] = _runner.submit(
+        ("program", name, variant), _run, name, variant
+    ).result()
+    return result
 
 
 def _params() -> list[object]:

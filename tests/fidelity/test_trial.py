@@ -14,11 +14,13 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import xml.etree.ElementTree as ET
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+
+from tests.fidelity import _runner
 
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "trial_cases"
@@ -27,12 +29,7 @@ PYTHON = sys.executable
 TIMEOUT = 90.0
 
 #: "Class.test_name" -> divergence (xfail reason).
-KNOWN: dict[str, str] = {
-    "SyncTests.test_flushLoggedErrors": (
-        "H7: failureResultOf with the wrong type leaves the failure unconsumed (Twisted consumes "
-        "it), so its 'Unhandled error in Deferred' is blamed on this later test"
-    ),
-}
+KNOWN: dict[str, str] = {}
 
 _TRIAL_LINE = re.compile(rf"^{MODULE}\.(\w+\.\w+) \.\.\. \[(\w+(?: \w+)*)\]", re.M)
 _TRIAL_CATEGORY = {
@@ -140,16 +137,24 @@ def _run_pytest(tmp: Path, loop: str) -> dict[str, str]:
     return outcomes
 
 
-def _outcomes(tmp: Path) -> dict[str, dict[str, str]]:
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        trial = pool.submit(_run_trial, tmp)
-        runs = {loop: pool.submit(_run_pytest, tmp, loop) for loop in ("asyncio", "uvloop")}
-        return {"twisted": trial.result(), **{k: f.result() for k, f in runs.items()}}
+_TMP = tempfile.TemporaryDirectory(prefix="bridge-trial-fidelity-")
+
+
+def schedule() -> None:
+    """Start the three runs (conftest.py calls this after collection)."""
+    tmp = Path(_TMP.name)
+    _runner.submit(("trial", "twisted"), _run_trial, tmp)
+    for loop in ("asyncio", "uvloop"):
+        _runner.submit(("trial", loop), _run_pytest, tmp, loop)
 
 
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
-    return _outcomes(tmp_path_factory.mktemp("trial_fidelity"))
+def outcomes() -> dict[str, dict[str, str]]:
+    schedule()
+    return {
+        runner: _runner.submit(("trial", runner), lambda: None).result()
+        for runner in ("twisted", "asyncio", "uvloop")
+    }
 
 
 def _params() -> list[object]:

@@ -15,6 +15,7 @@ from ``bridge._endpoints_ssl``; ``ProcessEndpoint`` from ``bridge._endpoints_pro
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from bridge._endpoints_ssl import SSL4ClientEndpoint, SSL4ServerEndpoint
 
 __all__ = [
+    "AdoptedStreamServerEndpoint",
     "HostnameEndpoint",
     "ProcessEndpoint",  # noqa: F822 - provided lazily by __getattr__
     "SSL4ClientEndpoint",
@@ -590,6 +592,40 @@ class UNIXClientEndpoint:
             ),
             protocolFactory,
         )
+
+
+@implementer(IStreamServerEndpoint)
+class AdoptedStreamServerEndpoint:
+    """Listen on a listening socket opened outside bridge (systemd, inetd, a parent process).
+
+    :param reactor: an ``IReactorSocket`` provider.
+    :param fileno: the listening ``SOCK_STREAM`` socket's file descriptor; :meth:`listen`
+        closes it once the reactor holds its own copy.
+    :param addressFamily: the socket's family (``socket.AF_INET``, ``AF_INET6``, ``AF_UNIX``).
+    """
+
+    def __init__(self, reactor: Any, fileno: int, addressFamily: int) -> None:
+        self.reactor = reactor
+        self.fileno = fileno
+        self.addressFamily = addressFamily
+        self._used = False
+
+    def listen(self, factory: Any) -> Deferred[Any]:
+        """Serve *factory* on the descriptor, then close it; a second call fails.
+
+        :return: a Deferred firing with the ``IListeningPort``, or failing with
+            ``AlreadyListened`` when called twice.
+        """
+        if self._used:
+            return fail(error.AlreadyListened())
+        self._used = True
+        try:
+            os.set_blocking(self.fileno, False)
+            port = self.reactor.adoptStreamPort(self.fileno, self.addressFamily, factory)
+            os.close(self.fileno)
+        except Exception:
+            return fail(Failure())
+        return succeed(port)
 
 
 def connectProtocol(endpoint: Any, protocol: Protocol) -> Deferred[Any]:

@@ -37,6 +37,7 @@ async def _until(pred: Any) -> None:
 def test_public_names() -> None:
     assert sorted(endpoints.__all__) == sorted(
         [
+            "AdoptedStreamServerEndpoint",
             "HostnameEndpoint",
             "ProcessEndpoint",
             "SSL4ClientEndpoint",
@@ -511,3 +512,29 @@ def test_hostname_endpoint_uses_the_reactors_name_resolver() -> None:
     assert (host, port) == ("127.0.0.1", 80)  # SynchronousResolver: no network lookup
     factory.buildProtocol(None).makeConnection(StringTransport())
     assert isinstance(success_result_of(d), Recorder)
+
+
+def test_adopted_stream_server_endpoint(reactor: Any, run_until: Any) -> None:
+    import socket
+
+    raw = socket.socket()
+    raw.bind(("127.0.0.1", 0))
+    raw.listen(5)
+    number = raw.getsockname()[1]
+    fd = raw.detach()  # the endpoint closes the descriptor
+    ep = endpoints.AdoptedStreamServerEndpoint(reactor, fd, socket.AF_INET)
+    assert verifyObject(IStreamServerEndpoint, ep)
+    port = run_until(ep.listen(_factory()))
+    assert port.getHost().port == number
+    with pytest.raises(error.AlreadyListened):
+        run_until(ep.listen(_factory()))
+    proto = run_until(
+        endpoints.TCP4ClientEndpoint(reactor, "127.0.0.1", number).connect(_factory(Recorder))
+    )
+    _echo_through(run_until, proto)
+    run_until(port.stopListening())
+
+
+def test_public_names_match_twisted() -> None:
+    twisted_endpoints = pytest.importorskip("twisted.internet.endpoints")
+    assert set(twisted_endpoints.__all__) <= set(endpoints.__all__)

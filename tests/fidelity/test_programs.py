@@ -43,6 +43,12 @@ KNOWN: dict[str, str | None] = {
     "log_opened": "H1: log.startLogging emits no 'Log opened.' event/line",
     "errors_addresses": None,
     "react_exit": None,
+    "udp_unix_coop": None,
+    "defer_edges": None,
+    "inline_return_deferred": (
+        "H1: a Deferred given as a result (inlineCallbacks returning one, callback(d)) raises "
+        "AssertionError; Twisted 26 passes the Deferred object on as the value"
+    ),
     "transport_details": None,
     "main_constants": None,
     "delayedcall_str": None,

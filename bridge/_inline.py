@@ -208,7 +208,7 @@ class _CoroutineRun:
         if failure is not None:
             d.errback(failure)
         else:
-            d.callback(result)
+            _fire_with(d, result)
 
     def step(
         self, value: Any, exc: BaseException | None, loop: asyncio.AbstractEventLoop | None
@@ -355,6 +355,21 @@ async def _run_in_task(run: _CoroutineRun, awaitable: Any) -> None:
         run.finish(None, Failure())
     else:
         run.finish(result, None)
+
+
+def _fire_with(d: Deferred[Any], result: Any) -> None:
+    """Fire *d* with a coroutine's or generator's return value."""
+    if type(result) in _DEFERRED_TYPES:
+        # Returning a Deferred is refused like callback(aDeferred), but as a failure of
+        # *d*, not an exception raised into whoever resumed the coroutine.
+        d.errback(
+            TypeError(
+                f"a coroutine or inlineCallbacks generator returned a Deferred ({result!r}) "
+                "instead of awaiting it: write `return await d` (or `return (yield d)`)"
+            )
+        )
+    else:
+        d.callback(result)
 
 
 def _cancel_awaitable(pending: Any) -> None:
@@ -545,7 +560,7 @@ class _InlineRun:
         if failure is not None:
             d.errback(failure)
         else:
-            d.callback(result)
+            _fire_with(d, result)
 
 
 def _to_deferred(awaitable: Any) -> Deferred[Any]:

@@ -146,10 +146,13 @@ def startLogging(file: IO[str] | None = None, setStdout: bool = True) -> logging
     :param file: the stream to write to; ``sys.stdout`` by default.
     :param setStdout: accepted for Twisted compatibility; ``sys.stdout`` is never replaced.
     :returns: the installed :class:`logging.StreamHandler` (remove it to stop).
+
+    Logs "Log opened." first, as Twisted does.
     """
     handler = logging.StreamHandler(file if file is not None else sys.stdout)
     handler.setFormatter(_StreamFormatter())
     logger.addHandler(handler)
     if logger.getEffectiveLevel() > logging.INFO:
         logger.setLevel(logging.INFO)
+    msg("Log opened.")
     return handler

@@ -280,3 +280,17 @@ def test_await_without_loop_of_asyncio_sleep_is_a_clear_error() -> None:
 
     f = failure_result_of(ensureDeferred(co()), RuntimeError)
     assert "running loop" in f.getErrorMessage()
+
+
+def test_returning_a_deferred_fails_the_result_not_the_caller() -> None:
+    @inlineCallbacks
+    def gen() -> Generator[Any, Any, Any]:
+        yield None
+        return succeed("x")
+
+    async def co() -> Any:
+        return succeed("x")
+
+    for d in (gen(), ensureDeferred(co())):
+        f = failure_result_of(d, TypeError)
+        assert "return await d" in f.getErrorMessage()

@@ -99,3 +99,10 @@ def test_twisted_style_event_observers() -> None:
     assert events[0]["isError"] == 0 and events[0]["system"] == "test"
     assert events[1]["isError"] == 1 and events[1]["why"] == "why"
     assert isinstance(events[1]["failure"], Failure)
+
+
+def test_start_logging_says_log_opened() -> None:
+    stream = io.StringIO()
+    handler = log.startLogging(stream)
+    logging.getLogger("bridge").removeHandler(handler)
+    assert "Log opened." in stream.getvalue()

@@ -40,11 +40,16 @@ KNOWN: dict[str, str | None] = {
     "endpoints_sync": None,
     "memory_testing": None,
     "logging_observers": None,
-    "log_opened": "H1: log.startLogging emits no 'Log opened.' event/line",
+    "log_opened": None,
     "errors_addresses": None,
     "react_exit": None,
     "udp_unix_coop": None,
     "defer_edges": None,
+    "protocol_errors": None,
+    "connection_made_error": (
+        "H4: a server connectionMade that raises drops the connection (Twisted logs and keeps "
+        "it); buildProtocol returning None resets the client (Twisted: clean ConnectionDone)"
+    ),
     "inline_return_deferred": (
         "H1: a Deferred given as a result (inlineCallbacks returning one, callback(d)) raises "
         "AssertionError; Twisted 26 passes the Deferred object on as the value"

@@ -17,6 +17,7 @@ class Collect(protocol.ProcessProtocol):
         self.out = b""
         self.err = b""
         self.done = defer.Deferred()
+        self.quiet = False
 
     def connectionMade(self):
         log("proc connectionMade", self.transport.pid is not None)
@@ -30,10 +31,12 @@ class Collect(protocol.ProcessProtocol):
         self.err += data
 
     def inConnectionLost(self):
-        log("proc inConnectionLost")
+        if not self.quiet:
+            log("proc inConnectionLost")
 
     def processExited(self, reason):
-        log("proc processExited", reason.type.__name__, reason.value.exitCode)
+        if not self.quiet:
+            log("proc processExited", reason.type.__name__, reason.value.exitCode)
 
     def processEnded(self, reason):
         log(
@@ -100,6 +103,8 @@ def main():
 
         p = Collect()
         p.connectionMade = lambda: None
+        # Killed child: its stdin closing and its exit race; nothing orders them.
+        p.quiet = True
         t = reactor.spawnProcess(p, PY, [PY, "-c", "import time; time.sleep(30)"], env=None)
         t.signalProcess("TERM")
         [reason] = yield p.done

@@ -29,7 +29,11 @@ PYTHON = sys.executable
 TIMEOUT = 90.0
 
 #: "Class.test_name" -> divergence (xfail reason).
-KNOWN: dict[str, str] = {}
+KNOWN: dict[str, str] = {
+    "MoreSyncTests.test_setUpClass_ran": (
+        "H7: bridge.trial runs unittest's setUpClass; trial never calls it (undocumented)"
+    ),
+}
 
 _TRIAL_LINE = re.compile(rf"^{MODULE}\.(\w+\.\w+) \.\.\. \[(\w+(?: \w+)*)\]", re.M)
 _TRIAL_CATEGORY = {

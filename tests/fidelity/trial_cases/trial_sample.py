@@ -99,6 +99,79 @@ class SyncTests(unittest.SynchronousTestCase):
         self.assertApproximates(1.0, 1.05, 0.1)
 
 
+class MoreSyncTests(unittest.SynchronousTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.shared = ["class fixture"]
+
+    def test_setUpClass_ran(self):
+        self.assertEqual(self.shared, ["class fixture"])
+
+    def test_assertEqual_returns_first(self):
+        self.assertEqual(self.assertEqual(2, 2), 2)
+
+    def test_assertRaises_context_manager(self):
+        with self.assertRaises(KeyError):
+            {}["x"]
+
+    def test_todo_with_types(self):
+        raise ValueError("expected kind")
+
+    test_todo_with_types.todo = ((ValueError,), "typed todo")
+
+    def test_todo_wrong_type_errors(self):
+        raise KeyError("unexpected kind")
+
+    test_todo_wrong_type_errors.todo = ((ValueError,), "typed todo")
+
+    def test_assertWarns(self):
+        import warnings
+
+        def warner():
+            warnings.warn("careful", DeprecationWarning, stacklevel=2)
+            return 3
+
+        r = self.assertWarns(DeprecationWarning, "careful", __file__, warner)
+        self.assertEqual(r, 3)
+
+    def test_flushWarnings(self):
+        import warnings
+
+        warnings.warn("flushed", UserWarning, stacklevel=1)
+        flushed = self.flushWarnings()
+        self.assertEqual([w["message"] for w in flushed], ["flushed"])
+
+    def test_failing_cleanup_errors(self):
+        self.addCleanup(lambda: 1 / 0)
+
+    def test_assertIsInstance_fails(self):
+        self.assertIsInstance(1, str)
+
+
+class SetUpFails(unittest.SynchronousTestCase):
+    def setUp(self):
+        raise RuntimeError("setUp broke")
+
+    def test_never_runs_errors(self):
+        pass
+
+
+class SetUpSkips(unittest.SynchronousTestCase):
+    def setUp(self):
+        raise unittest.SkipTest("skipped from setUp")
+
+    def test_skipped_by_setUp(self):
+        pass
+
+
+class TearDownFails(unittest.TestCase):
+    def tearDown(self):
+        raise RuntimeError("tearDown broke")
+
+    def test_body_passes_but_errors(self):
+        pass
+
+
 class AsyncTests(unittest.TestCase):
     timeout = 2
 

@@ -46,6 +46,11 @@ KNOWN: dict[str, str | None] = {
     "udp_unix_coop": None,
     "defer_edges": None,
     "protocol_errors": None,
+    "endpoints_more": None,
+    "timeout_args": (
+        "H1: addTimeout's TimeoutError has args ('Deferred timed out after 2.5 seconds',); "
+        "Twisted's has (2.5, 'Deferred')"
+    ),
     "connection_made_error": (
         "H4: a server connectionMade that raises drops the connection (Twisted logs and keeps "
         "it); buildProtocol returning None resets the client (Twisted: clean ConnectionDone)"

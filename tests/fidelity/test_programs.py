@@ -48,6 +48,7 @@ KNOWN: dict[str, str | None] = {
     "protocol_errors": None,
     "endpoints_more": None,
     "threads_more": None,
+    "process_more": None,
     "timeout_args": (
         "H1: addTimeout's TimeoutError has args ('Deferred timed out after 2.5 seconds',); "
         "Twisted's has (2.5, 'Deferred')"

@@ -49,6 +49,13 @@ KNOWN: dict[str, str | None] = {
     "endpoints_more": None,
     "threads_more": None,
     "process_more": None,
+    "public_names": (
+        "H1/H4: not importable under the aliases: twisted.python.log's PythonLoggingObserver, "
+        "FileLogObserver, startLoggingWithObserver, textFromEventDict, theLogPublisher, "
+        "Logger, ILogObserver, ...; defer.DeferredFilesystemLock/logError; "
+        "failure.startDebugMode; endpoints.quoteStringArgument; "
+        "protocol.ProtocolToConsumerAdapter"
+    ),
     "timeout_args": (
         "H1: addTimeout's TimeoutError has args ('Deferred timed out after 2.5 seconds',); "
         "Twisted's has (2.5, 'Deferred')"

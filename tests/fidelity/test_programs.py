@@ -81,6 +81,13 @@ DELIBERATE: dict[str, str] = {
 }
 
 VARIANTS = ("asyncio", "uvloop")
+#: Programs also run through ``bridge.compat.install()`` in a plain interpreter (no CLI).
+COMPAT_PROGRAMS = ("defer_basics", "tcp_protocols", "reactor_time", "memory_testing")
+
+_COMPAT_MAIN = (
+    "import runpy, sys, bridge.compat; bridge.compat.install(); "
+    "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+)
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
 # Under the twisted.* aliases the classes *are* bridge's, so their dotted names differ: not a
@@ -105,6 +112,8 @@ def _command(name: str, variant: str) -> list[str]:
     script = str(PROGRAMS / f"{name}.py")
     if variant == "twisted":
         return [PYTHON, script]
+    if variant == "compat":
+        return [PYTHON, "-c", _COMPAT_MAIN, script]
     return [PYTHON, "-m", "bridge", "run", "--loop", variant, script]
 
 
@@ -126,12 +135,16 @@ def _run(name: str, variant: str) -> tuple[int, str, str]:
     return proc.returncode, proc.stdout, proc.stderr
 
 
+def _variants(name: str) -> tuple[str, ...]:
+    return (*VARIANTS, "compat") if name in COMPAT_PROGRAMS else VARIANTS
+
+
 def schedule() -> None:
     """Start every run of every program (conftest.py calls this after collection)."""
     for prog in KNOWN:
         if prog in DELIBERATE:
             continue
-        for var in ("twisted", *VARIANTS):
+        for var in ("twisted", *_variants(prog)):
             _runner.submit(("program", prog, var), _run, prog, var)
 
 
@@ -148,7 +161,7 @@ def _params() -> list[object]:
         marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
         if name in DELIBERATE:
             marks = [pytest.mark.skip(reason=DELIBERATE[name])]
-        for variant in VARIANTS:
+        for variant in _variants(name):
             params.append(pytest.param(name, variant, marks=marks, id=f"{name}-{variant}"))
     return params
 

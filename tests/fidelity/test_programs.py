@@ -49,6 +49,7 @@ KNOWN: dict[str, str | None] = {
     "endpoints_more": None,
     "threads_more": None,
     "process_more": None,
+    "reconnect_restart": None,
     "public_names": (
         "H1/H4: not importable under the aliases: twisted.python.log's PythonLoggingObserver, "
         "FileLogObserver, startLoggingWithObserver, textFromEventDict, theLogPublisher, "

@@ -96,7 +96,8 @@ class StreamAdapter(asyncio.Protocol):
             aio.abort()
             return
         if proto is None:
-            aio.close()
+            t._registry.transports.discard(t)
+            _refuse(self, aio)
             return
         self._t = t
         t.protocol = proto
@@ -106,7 +107,11 @@ class StreamAdapter(asyncio.Protocol):
         try:
             proto.makeConnection(t)
         except Exception:
-            t._protocol_failed(Failure(), "connectionMade")
+            if t._is_server:
+                # As Twisted's listening ports do: log it, keep the connection.
+                log.err(None, f"Unhandled Error in {t.logPrefix()}.connectionMade()")
+            else:
+                t._protocol_failed(Failure(), "connectionMade")
 
     def data_received(self, data: bytes) -> None:
         t: Any = self._t
@@ -146,6 +151,35 @@ class StreamAdapter(asyncio.Protocol):
         t = self._t
         if t is not None:
             t._resume_writing()
+
+
+class _RefusedAdapter(StreamAdapter):
+    """A connection whose factory returned None: discard its data until the peer closes.
+
+    Closing at once with unread data would make the kernel send RST (the peer would see
+    ConnectionLost); Twisted closes refused connections cleanly (ConnectionDone).
+    """
+
+    __slots__ = ()
+
+    def data_received(self, data: bytes) -> None:
+        pass
+
+    def eof_received(self) -> bool:
+        return False  # asyncio closes the transport: nothing left unread
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        pass
+
+
+def _refuse(adapter: StreamAdapter, aio: Any) -> None:
+    adapter.__class__ = _RefusedAdapter
+    if aio.can_write_eof():
+        aio.write_eof()  # FIN now; close once the peer has closed too
+        loop = asyncio.get_running_loop()
+        loop.call_later(2.0, aio.close)  # peers that never close don't keep it forever
+    else:
+        aio.close()
 
 
 def _bytes_type_error(method: str, data: object) -> TypeError:

@@ -440,12 +440,39 @@ def test_factory_refusing_connection(reactor: Any, run_until: Any) -> None:
         def buildProtocol(self, addr: object) -> None:
             return None
 
+    class Eager(Recorder):
+        def connectionMade(self) -> None:
+            super().connectionMade()
+            self.transport.write(b"hello")  # unread data must not turn the close into RST
+
     port = _listen(reactor, Refuse())
-    client = RecordingClientFactory()
+    client = RecordingClientFactory(Eager())
     reactor.connectTCP("127.0.0.1", port.getHost().port, client)
-    # The server closes at once: the client connects, then loses the connection.
+    # The server closes cleanly, as Twisted's does: the client sees ConnectionDone.
     reason = run_until(client.lost)
-    assert reason.check(error.ConnectionClosed)
+    assert reason.check(error.ConnectionDone)
+    run_until(port.stopListening())
+
+
+def test_exception_in_server_connection_made_is_logged_and_connection_kept(
+    reactor: Any, run_until: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Bad(Echo):
+        def connectionMade(self) -> None:
+            raise RuntimeError("boom in connectionMade")
+
+    factory = protocol.Factory.forProtocol(Bad)
+    factory.noisy = False
+    port = _listen(reactor, factory)
+    client = RecordingClientFactory()
+    with caplog.at_level(logging.ERROR, logger="bridge"):
+        reactor.connectTCP("127.0.0.1", port.getHost().port, client)
+        proto = run_until(client.proto.made)
+        proto.transport.write(b"still here")
+        run_until(_until(lambda: bytes(proto.data) == b"still here"))
+    assert "boom in connectionMade" in caplog.text
+    proto.transport.loseConnection()
+    assert run_until(proto.lost).check(error.ConnectionDone)
     run_until(port.stopListening())
 
 

@@ -54,6 +54,7 @@ __all__ = [
     "UNIXServerEndpoint",
     "clientFromString",
     "connectProtocol",
+    "quoteStringArgument",
     "serverFromString",
     "wrapClientTLS",  # noqa: F822 - provided lazily by __getattr__
     "wrapServerTLS",  # noqa: F822 - provided lazily by __getattr__
@@ -645,6 +646,17 @@ def connectProtocol(endpoint: Any, protocol: Protocol) -> Deferred[Any]:
 
 
 # -- endpoint strings ------------------------------------------------------------------------------
+
+
+def quoteStringArgument(argument: str) -> str:
+    """Escape *argument* for use inside a :func:`serverFromString`/:func:`clientFromString`
+    description: backslashes and colons get a backslash.
+
+    ``serverFromString(reactor, "unix:%s" % quoteStringArgument(path))``
+    """
+    for special in ("\\", ":"):
+        argument = argument.replace(special, "\\" + special)
+    return argument
 
 
 def _tokenize(description: str) -> tuple[list[str], dict[str, str]]:

@@ -23,6 +23,7 @@ from zope.interface import implementer
 from bridge import error, log
 from bridge.failure import Failure
 from bridge.interfaces import (
+    IConsumer,
     ILoggingContext,
     IProcessProtocol,
     IProtocol,
@@ -39,11 +40,13 @@ __all__ = [
     "ClientCreator",
     "ClientFactory",
     "ConnectedDatagramProtocol",
+    "ConsumerToProtocolAdapter",
     "DatagramProtocol",
     "Factory",
     "FileWrapper",
     "ProcessProtocol",
     "Protocol",
+    "ProtocolToConsumerAdapter",
     "ReconnectingClientFactory",
     "ServerFactory",
     "connectionDone",
@@ -618,3 +621,48 @@ class FileWrapper:
     def handleException(self) -> None:
         """Log the exception being handled."""
         log.err(None, "Error in FileWrapper")
+
+
+@implementer(IConsumer)
+class ProtocolToConsumerAdapter:
+    """Present a protocol as a consumer: what is written to it goes to ``dataReceived``.
+
+    :ivar original: the adapted protocol.
+    """
+
+    def __init__(self, original: Any) -> None:
+        self.original = original
+
+    def write(self, data: bytes) -> None:
+        """Deliver *data* to the protocol's ``dataReceived``."""
+        self.original.dataReceived(data)
+
+    def registerProducer(self, producer: Any, streaming: bool) -> None:
+        """Ignore the producer: a protocol takes data as fast as it comes."""
+
+    def unregisterProducer(self) -> None:
+        """Do nothing."""
+
+
+@implementer(IProtocol)
+class ConsumerToProtocolAdapter:
+    """Present a consumer as a protocol: received data is written to the consumer.
+
+    :ivar original: the adapted consumer.
+    """
+
+    def __init__(self, original: Any) -> None:
+        self.original = original
+
+    def dataReceived(self, data: bytes) -> None:
+        """Write *data* to the consumer."""
+        self.original.write(data)
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        """Do nothing."""
+
+    def makeConnection(self, transport: Any) -> None:
+        """Do nothing."""
+
+    def connectionMade(self) -> None:
+        """Do nothing."""

@@ -52,6 +52,7 @@ def test_public_names() -> None:
             "UNIXServerEndpoint",
             "clientFromString",
             "connectProtocol",
+            "quoteStringArgument",
             "serverFromString",
             "wrapClientTLS",
             "wrapServerTLS",
@@ -538,3 +539,13 @@ def test_adopted_stream_server_endpoint(reactor: Any, run_until: Any) -> None:
 def test_public_names_match_twisted() -> None:
     twisted_endpoints = pytest.importorskip("twisted.internet.endpoints")
     assert set(twisted_endpoints.__all__) <= set(endpoints.__all__)
+
+
+def test_quote_string_argument_round_trips() -> None:
+    path = "/odd:dir\\name/sock"
+    quoted = endpoints.quoteStringArgument(path)
+    assert quoted == "/odd\\:dir\\\\name/sock"
+    ep = endpoints.serverFromString(object(), "unix:" + quoted)
+    assert ep._address == path
+    twisted_endpoints = pytest.importorskip("twisted.internet.endpoints")
+    assert twisted_endpoints.quoteStringArgument(path) == quoted

@@ -61,10 +61,7 @@ KNOWN: dict[str, str | None] = {
         "H1: addTimeout's TimeoutError has args ('Deferred timed out after 2.5 seconds',); "
         "Twisted's has (2.5, 'Deferred')"
     ),
-    "connection_made_error": (
-        "H4: a server connectionMade that raises drops the connection (Twisted logs and keeps "
-        "it); buildProtocol returning None resets the client (Twisted: clean ConnectionDone)"
-    ),
+    "connection_made_error": None,
     "inline_return_deferred": None,
     "transport_details": None,
     "main_constants": None,

@@ -50,6 +50,11 @@ KNOWN: dict[str, str | None] = {
     "threads_more": None,
     "process_more": None,
     "reconnect_restart": None,
+    "clock_semantics": None,
+    "loopingcall_misuse": (
+        "H2: LoopingCall.start() on a running call / stop() on a stopped one raise "
+        "RuntimeError; Twisted raises AssertionError"
+    ),
     "public_names": (
         "H1/H4: not importable under the aliases: twisted.python.log's PythonLoggingObserver, "
         "FileLogObserver, startLoggingWithObserver, textFromEventDict, theLogPublisher, "

@@ -60,11 +60,10 @@ KNOWN: dict[str, str | None] = {
         "RuntimeError; Twisted raises AssertionError"
     ),
     "public_names": (
-        "H1/H4: not importable under the aliases: twisted.python.log's PythonLoggingObserver, "
+        "H1: not importable under the aliases: twisted.python.log's PythonLoggingObserver, "
         "FileLogObserver, startLoggingWithObserver, textFromEventDict, theLogPublisher, "
         "Logger, ILogObserver, ...; defer.DeferredFilesystemLock/logError; "
-        "failure.startDebugMode; endpoints.quoteStringArgument; "
-        "protocol.ProtocolToConsumerAdapter"
+        "failure.startDebugMode"
     ),
     "timeout_args": (
         "H1: addTimeout's TimeoutError has args ('Deferred timed out after 2.5 seconds',); "

@@ -15,12 +15,15 @@ import contextlib
 import socket
 from typing import Any
 
+from zope.interface import implementer
+
 from bridge import error, log
 from bridge._reactor._errors import connect_error
 from bridge._reactor._registry import registry
 from bridge._reactor._transport import StreamAdapter, StreamTransport
 from bridge.compat import is_uvloop
 from bridge.failure import Failure
+from bridge.interfaces import ILoggingContext
 
 __all__ = ["StreamConnector", "StreamPort", "handed_over"]
 
@@ -44,6 +47,7 @@ def _fired_deferred() -> Any:
     return succeed(None)
 
 
+@implementer(ILoggingContext)
 class StreamPort:
     """The common part of TCP and UNIX listening ports (``IListeningPort``).
 

@@ -33,6 +33,7 @@ from bridge.failure import Failure
 from bridge.interfaces import (
     IConsumer,
     IHalfCloseableProtocol,
+    ILoggingContext,
     IPushProducer,
     ISystemHandle,
     ITCPTransport,
@@ -189,7 +190,7 @@ def _bytes_type_error(method: str, data: object) -> TypeError:
     )
 
 
-@implementer(IPushProducer, IConsumer, ISystemHandle)
+@implementer(IPushProducer, IConsumer, ISystemHandle, ILoggingContext)
 class StreamTransport:
     """The Twisted-facing transport of one stream connection (``ITransport``).
 

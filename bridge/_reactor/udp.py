@@ -26,7 +26,13 @@ from bridge._reactor._registry import registry
 from bridge._reactor.tcp import _is_ipv4_literal, is_ipv6_literal
 from bridge.address import IPv4Address, IPv6Address
 from bridge.failure import Failure
-from bridge.interfaces import IListeningPort, IMulticastTransport, ISystemHandle, IUDPTransport
+from bridge.interfaces import (
+    IListeningPort,
+    ILoggingContext,
+    IMulticastTransport,
+    ISystemHandle,
+    IUDPTransport,
+)
 
 __all__ = ["MulticastPort", "Port", "adopt_datagram_port", "listen_multicast", "listen_udp"]
 
@@ -55,7 +61,7 @@ class _DatagramAdapter(asyncio.DatagramProtocol):
         pass
 
 
-@implementer(IUDPTransport, IListeningPort, ISystemHandle)
+@implementer(IUDPTransport, IListeningPort, ISystemHandle, ILoggingContext)
 class Port:
     """A UDP port: the transport of a ``DatagramProtocol`` (``IUDPTransport``).
 

@@ -23,6 +23,7 @@ from bridge.interfaces import (
     IConnector,
     IHalfCloseableProtocol,
     IListeningPort,
+    ILoggingContext,
     IPullProducer,
     IPushProducer,
     ITCPTransport,
@@ -177,11 +178,13 @@ def test_interfaces_are_provided(reactor: Any, run_until: Any) -> None:
     server = Recorder()
     port = _listen(reactor, OneProtocolFactory(server))
     assert verifyObject(IListeningPort, port)
+    assert verifyObject(ILoggingContext, port)
     client = RecordingClientFactory()
     connector = reactor.connectTCP("127.0.0.1", port.getHost().port, client)
     assert verifyObject(IConnector, connector)
     run_until(server.made)
     assert verifyObject(ITCPTransport, server.transport)
+    assert verifyObject(ILoggingContext, server.transport)
     assert IPushProducer.providedBy(server.transport)
     server.transport.loseConnection()
     run_until(client.proto.lost)

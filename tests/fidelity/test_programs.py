@@ -52,8 +52,7 @@ KNOWN: dict[str, str | None] = {
     "reconnect_restart": None,
     "clock_semantics": None,
     "interfaces_provided": (
-        "H2: the reactor does not provide IReactorPluggableResolver/IReactorPluggableNameResolver; "
-        "H4: TCP ports provide only IListeningPort and transports lack ILoggingContext"
+        "H2: the reactor does not provide IReactorPluggableResolver/IReactorPluggableNameResolver"
     ),
     "loopingcall_misuse": (
         "H2: LoopingCall.start() on a running call / stop() on a stopped one raise "

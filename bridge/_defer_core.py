@@ -690,7 +690,7 @@ def _coroutine_misuse(fn: Any, coro: types.CoroutineType[Any, Any, Any]) -> Fail
 def _cancelled_to_timed_out(value: Any, timeout: float) -> Any:
     if isinstance(value, Failure):
         value.trap(CancelledError)
-        raise TimeoutError(f"Deferred timed out after {timeout} seconds")
+        raise TimeoutError(timeout, "Deferred")  # Twisted's args: code reads e.args[0]
     return value
 
 

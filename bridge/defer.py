@@ -37,6 +37,7 @@ from bridge._defer_util import (
     race,
 )
 from bridge._inline import NotACoroutineError, ensureDeferred, inlineCallbacks, returnValue
+from bridge.failure import Failure
 
 __all__ = [
     "AlreadyCalledError",
@@ -60,6 +61,7 @@ __all__ = [
     "gatherResults",
     "getDebugging",
     "inlineCallbacks",
+    "logError",
     "maybeDeferred",
     "passthru",
     "race",
@@ -68,3 +70,14 @@ __all__ = [
     "setDebugging",
     "succeed",
 ]
+
+
+def logError(err: Failure) -> Failure:
+    """Log *err* with its traceback (:func:`bridge.log.err`) and return it, as an errback.
+
+    ``d.addErrback(logError)`` logs the failure and passes it on down the chain.
+    """
+    from bridge import log
+
+    log.err(err)
+    return err

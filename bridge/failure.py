@@ -20,7 +20,7 @@ from collections.abc import Generator
 from types import TracebackType
 from typing import IO, Any, NoReturn
 
-__all__ = ["DefaultException", "Failure", "NoCurrentExceptionError"]
+__all__ = ["DefaultException", "Failure", "NoCurrentExceptionError", "startDebugMode"]
 
 
 class NoCurrentExceptionError(Exception):
@@ -238,3 +238,9 @@ class Failure:
         self.captureVars = state["captureVars"]
         self.tb = None
         self._stack = traceback.StackSummary.from_list(state["stack"])
+
+
+def startDebugMode() -> None:
+    """Do nothing: Twisted's debug mode keeps more traceback detail, which bridge's
+    :class:`Failure` always keeps (the traceback object until :meth:`Failure.cleanFailure`).
+    """

@@ -224,11 +224,11 @@ class LoopingCall:
 
         :return: a Deferred that fires with this LoopingCall once :meth:`stop` is called,
             or fails with the exception of a failed call (which stops the loop).
-        :raises RuntimeError: if it is already running.
+        :raises AssertionError: if it is already running (Twisted's class).
         :raises ValueError: if *interval* is negative.
         """
         if self.running:
-            raise RuntimeError(f"start() on {self!r}: this LoopingCall is already running")
+            raise AssertionError(f"start() on {self!r}: this LoopingCall is already running")
         if interval < 0:
             raise ValueError(f"start({interval!r}) on {self!r}: interval must be >= 0")
         self.running = True
@@ -248,10 +248,10 @@ class LoopingCall:
 
         If a call's Deferred is still pending, the loop stops when it fires.
 
-        :raises RuntimeError: if it is not running.
+        :raises AssertionError: if it is not running (Twisted's class).
         """
         if not self.running:
-            raise RuntimeError(f"stop() on {self!r}: this LoopingCall is not running")
+            raise AssertionError(f"stop() on {self!r}: this LoopingCall is not running")
         self.running = False
         if self.call is not None:
             self.call.cancel()
@@ -263,10 +263,10 @@ class LoopingCall:
     def reset(self) -> None:
         """Restart the interval count from now: the next call is one interval away.
 
-        :raises RuntimeError: if it is not running.
+        :raises AssertionError: if it is not running (Twisted's class).
         """
         if not self.running:
-            raise RuntimeError(f"reset() on {self!r}: this LoopingCall is not running")
+            raise AssertionError(f"reset() on {self!r}: this LoopingCall is not running")
         if self.call is not None:
             self.call.cancel()
             self.call = None

@@ -203,3 +203,26 @@ def test_queue_cancelled_get_leaves_waiting() -> None:
     failure_result_of(d, CancelledError)
     assert q.waiting == []
     gc.collect()
+
+
+def test_add_timeout_error_carries_twisteds_args() -> None:
+    """addTimeout's TimeoutError has args (timeout, "Deferred"), as Twisted's."""
+    from bridge import defer, task
+
+    clock = task.Clock()
+    d: defer.Deferred[None] = defer.Deferred()
+    d.addTimeout(2.5, clock)
+    clock.advance(2.5)
+    err = d.result
+    d.addErrback(lambda f: None)
+    assert err.value.args == (2.5, "Deferred")
+
+
+def test_log_error_logs_and_passes_the_failure_on(caplog: pytest.LogCaptureFixture) -> None:
+    from bridge import defer
+
+    d = defer.fail(ValueError("x")).addErrback(defer.logError)
+    f = d.result
+    d.addErrback(lambda _: None)
+    assert f.check(ValueError)
+    assert "ValueError: x" in caplog.text

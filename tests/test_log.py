@@ -106,3 +106,79 @@ def test_start_logging_says_log_opened() -> None:
     handler = log.startLogging(stream)
     logging.getLogger("bridge").removeHandler(handler)
     assert "Log opened." in stream.getvalue()
+
+
+def test_text_from_event_dict_joins_message_parts_or_formats() -> None:
+    assert log.textFromEventDict({"message": ("a", 1)}) == "a 1"
+    assert log.textFromEventDict({"message": (), "format": "x=%(x)s", "x": 3}) == "x=3"
+    assert log.textFromEventDict({"message": ()}) is None
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        f = Failure()
+    text = log.textFromEventDict({"message": (), "isError": 1, "failure": f, "why": "oops"})
+    assert text is not None
+    assert text.startswith("oops\n")
+    assert "ValueError: boom" in text
+
+
+def test_file_log_observer_writes_time_system_and_text() -> None:
+    out = io.StringIO()
+    observer = log.FileLogObserver(out)
+    observer.timeFormat = "T"
+    observer.start()
+    try:
+        log.msg("hello", "world")
+    finally:
+        observer.stop()
+    log.msg("not seen")
+    assert out.getvalue() == "T [-] hello world\n"
+
+
+def test_python_logging_observer_moves_records_to_its_logger(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    observer = log.PythonLoggingObserver()
+    caplog.set_level(logging.INFO)
+    observer.start()
+    try:
+        log.msg("routed")
+    finally:
+        observer.stop()
+    log.msg("back")
+    names = [(r.name, r.getMessage()) for r in caplog.records]
+    assert ("twisted", "routed") in names
+    assert ("bridge", "back") in names
+    assert ("bridge", "routed") not in names
+
+
+def test_start_logging_with_observer_logs_log_opened() -> None:
+    events: list[dict[str, object]] = []
+    log.startLoggingWithObserver(events.append)
+    try:
+        log.msg("x")
+    finally:
+        log.removeObserver(events.append)
+    assert [e["message"] for e in events] == [("Log opened.",), ("x",)]
+
+
+def test_logerr_logs_each_written_line_as_an_error() -> None:
+    events: list[dict[str, object]] = []
+    log.addObserver(events.append)
+    try:
+        log.logerr.write("one\ntw")
+        log.logerr.write("o\n")
+    finally:
+        log.removeObserver(events.append)
+    assert [(e["message"], e["isError"]) for e in events] == [(("one",), 1), (("two",), 1)]
+
+
+def test_call_with_logger_logs_the_exception_and_returns_none(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def boom() -> None:
+        raise KeyError("k")
+
+    assert log.callWithLogger(log.Logger(), boom) is None
+    assert "KeyError" in caplog.text
+    assert log.callWithContext({"system": "s"}, lambda: 5) == 5

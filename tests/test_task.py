@@ -207,12 +207,12 @@ def test_looping_call_waits_for_returned_deferred() -> None:
 def test_looping_call_misuse_raises() -> None:
     clock = task.Clock()
     lc = _looping(clock, lambda: None)
-    with pytest.raises(RuntimeError, match="not running"):
+    with pytest.raises(AssertionError, match="not running"):
         lc.stop()
     with pytest.raises(ValueError, match="interval"):
         lc.start(-1)
     lc.start(1)
-    with pytest.raises(RuntimeError, match="already running"):
+    with pytest.raises(AssertionError, match="already running"):
         lc.start(1)
     lc.stop()
 

@@ -5,7 +5,8 @@ import importlib
 
 NAMES = {
     "twisted.internet.defer": [
-        "AlreadyCalledError", "CancelledError", "Deferred", "DeferredFilesystemLock",
+        # DeferredFilesystemLock: not provided, documented (docs/porting.md)
+        "AlreadyCalledError", "CancelledError", "Deferred",
         "DeferredList", "DeferredLock", "DeferredQueue", "DeferredSemaphore", "FirstError",
         "TimeoutError", "ensureDeferred", "execute", "fail", "gatherResults", "inlineCallbacks",
         "maybeDeferred", "race", "returnValue", "succeed", "QueueOverflow", "QueueUnderflow",

@@ -368,3 +368,101 @@ class DeferredQueue(Generic[T]):
             self.waiting.append(d)
             return d
         raise QueueUnderflow(f"get() on a DeferredQueue with {self.backlog} getters waiting")
+
+
+class DeferredFilesystemLock:
+    """A filesystem lock (Twisted's ``FilesystemLock`` convention) you can wait for.
+
+    The lock is a symbolic link at *name* whose target is the owner's process id, so bridge
+    and Twisted processes see each other's locks; a lock left by a dead process is stale
+    and is taken over (:attr:`clean` is then False).
+
+    :ivar name: the lock's path.
+    :ivar locked: True while this object holds the lock.
+    :ivar clean: False if taking the lock had to remove a stale one.
+    """
+
+    _interval: float = 1
+
+    def __init__(self, name: str, scheduler: Any = None) -> None:
+        # The PID-lock code lives with the UNIX sockets that need it; import it lazily
+        # (layering: defer sits below _reactor).
+        from bridge._reactor._lockfile import PIDLock
+
+        self.name = name
+        self._lock = PIDLock(name)
+        self._scheduler = scheduler
+        self._trying: Deferred[None] | None = None
+        self._cancel_pending: list[Any] = []
+
+    @property
+    def locked(self) -> bool:
+        """True while this object holds the lock."""
+        return self._lock.locked
+
+    @property
+    def clean(self) -> bool:
+        """False if taking the lock had to remove a stale lock left by a dead process."""
+        return self._lock.clean
+
+    def lock(self) -> bool:
+        """Take the lock now; return False if a live process (this one too) holds it."""
+        return self._lock.lock()
+
+    def unlock(self) -> None:
+        """Release the lock.
+
+        :raises ValueError: if this object does not hold it.
+        """
+        if not self._lock.locked:
+            raise ValueError(f"unlock() on {self.name!r}: this lock is not held by this object")
+        self._lock.unlock()
+
+    def deferUntilLocked(self, timeout: float | None = None) -> Deferred[None]:
+        """Return a Deferred that fires once the lock is taken, trying every second.
+
+        :param timeout: give up after this many seconds: the Deferred fails with
+            :class:`~bridge.defer.TimeoutError`.
+        :raises AlreadyTryingToLockError: (as a failed Deferred) if a previous call is
+            still waiting.
+        """
+        if self._trying is not None:
+            return fail(
+                AlreadyTryingToLockError(
+                    f"deferUntilLocked() on {self.name!r}: already waiting for this lock"
+                )
+            )
+        scheduler = self._scheduler
+        if scheduler is None:
+            from bridge import _runtime
+
+            scheduler = _runtime.get_reactor()
+        d: Deferred[None] = Deferred(lambda _: self._give_up(None))
+        self._trying = d
+        started = scheduler.seconds()
+        pending = self._cancel_pending
+
+        def attempt() -> None:
+            pending.clear()
+            if self._trying is not d:
+                return
+            if self.lock():
+                self._trying = None
+                d.callback(None)
+            elif timeout is not None and scheduler.seconds() - started >= timeout:
+                self._trying = None
+                from bridge._defer_core import TimeoutError as DeferredTimeoutError
+
+                d.errback(DeferredTimeoutError(f"Timed out acquiring lock {self.name!r}"))
+            else:
+                pending.append(scheduler.callLater(self._interval, attempt))
+
+        attempt()
+        return d
+
+    def _give_up(self, _: object) -> None:
+        self._trying = None
+        for call in self._cancel_pending:
+            if call.active():
+                call.cancel()
+        self._cancel_pending.clear()

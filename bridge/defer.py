@@ -23,6 +23,7 @@ from bridge._defer_core import (
 )
 from bridge._defer_util import (
     AlreadyTryingToLockError,
+    DeferredFilesystemLock,
     DeferredList,
     DeferredLock,
     DeferredQueue,
@@ -44,6 +45,7 @@ __all__ = [
     "AlreadyTryingToLockError",
     "CancelledError",
     "Deferred",
+    "DeferredFilesystemLock",
     "DeferredList",
     "DeferredLock",
     "DeferredQueue",

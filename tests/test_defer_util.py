@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -226,3 +227,56 @@ def test_log_error_logs_and_passes_the_failure_on(caplog: pytest.LogCaptureFixtu
     d.addErrback(lambda _: None)
     assert f.check(ValueError)
     assert "ValueError: x" in caplog.text
+
+
+def test_deferred_filesystem_lock_waits_then_takes_the_lock(tmp_path: Path) -> None:
+    """deferUntilLocked retries every second until the holder unlocks."""
+    from bridge import defer, task
+
+    clock = task.Clock()
+    path = str(tmp_path / "lock")
+    holder = defer.DeferredFilesystemLock(path, scheduler=clock)
+    assert holder.lock()
+    waiter = defer.DeferredFilesystemLock(path, scheduler=clock)
+    d = waiter.deferUntilLocked()
+    assert_no_result(d)
+    again = waiter.deferUntilLocked()
+    failure_result_of(again, defer.AlreadyTryingToLockError)
+    holder.unlock()
+    clock.advance(1)
+    assert success_result_of(d) is None
+    assert waiter.locked
+    waiter.unlock()
+    with pytest.raises(ValueError, match="not held"):
+        waiter.unlock()
+
+
+def test_deferred_filesystem_lock_times_out(tmp_path: Path) -> None:
+    from bridge import defer, task
+
+    clock = task.Clock()
+    path = str(tmp_path / "lock")
+    holder = defer.DeferredFilesystemLock(path, scheduler=clock)
+    assert holder.lock()
+    d = defer.DeferredFilesystemLock(path, scheduler=clock).deferUntilLocked(timeout=2.5)
+    clock.advance(1)
+    clock.advance(1)
+    assert_no_result(d)
+    clock.advance(1)
+    failure_result_of(d, defer.TimeoutError)
+    assert clock.getDelayedCalls() == []
+    holder.unlock()
+
+
+def test_deferred_filesystem_lock_cancel_stops_retrying(tmp_path: Path) -> None:
+    from bridge import defer, task
+
+    clock = task.Clock()
+    path = str(tmp_path / "lock")
+    holder = defer.DeferredFilesystemLock(path, scheduler=clock)
+    assert holder.lock()
+    d = defer.DeferredFilesystemLock(path, scheduler=clock).deferUntilLocked()
+    d.cancel()
+    failure_result_of(d, defer.CancelledError)
+    assert clock.getDelayedCalls() == []
+    holder.unlock()

@@ -79,7 +79,34 @@ class _PauseableProtocol(Protocol):
 # -- lines --------------------------------------------------------------------------------------
 
 
-class LineReceiver(_PauseableProtocol):
+class _LineBuffer:
+    """The unparsed bytes of a line protocol, created on first use.
+
+    Twisted keeps them in ``_buffer``, which some subclasses read or reset: the property
+    keeps that working over the :class:`ReceiveBuffer`.
+    """
+
+    _rx: ReceiveBuffer | None = None
+
+    def _receive_buffer(self) -> ReceiveBuffer:
+        buffer = self._rx
+        if buffer is None:
+            buffer = self._rx = ReceiveBuffer()
+        return buffer
+
+    @property
+    def _buffer(self) -> bytes:
+        buffer = self._receive_buffer()
+        return buffer.peek(len(buffer))
+
+    @_buffer.setter
+    def _buffer(self, value: bytes) -> None:
+        buffer = self._receive_buffer()
+        buffer.take_all()
+        buffer.feed(value)
+
+
+class LineReceiver(_LineBuffer, _PauseableProtocol):
     """Receive lines and, after :meth:`setRawMode`, raw data.
 
     In line mode each line, without its delimiter, goes to :meth:`lineReceived`; in raw mode
@@ -96,25 +123,6 @@ class LineReceiver(_PauseableProtocol):
     delimiter: bytes = b"\r\n"
     MAX_LENGTH: int = 16384
     _busyReceiving: bool = False
-    _rx: ReceiveBuffer | None = None
-
-    def _receive_buffer(self) -> ReceiveBuffer:
-        buffer = self._rx
-        if buffer is None:
-            buffer = self._rx = ReceiveBuffer()
-        return buffer
-
-    @property
-    def _buffer(self) -> bytes:
-        # Twisted keeps the unparsed bytes in ``_buffer``; some subclasses read or reset it.
-        buffer = self._receive_buffer()
-        return buffer.peek(len(buffer))
-
-    @_buffer.setter
-    def _buffer(self, value: bytes) -> None:
-        buffer = self._receive_buffer()
-        buffer.take_all()
-        buffer.feed(value)
 
     def clearLineBuffer(self) -> bytes:
         """Drop the buffered, unparsed data and return it."""
@@ -248,7 +256,7 @@ class LineReceiver(_PauseableProtocol):
         return self.transport.loseConnection()
 
 
-class LineOnlyReceiver(Protocol):
+class LineOnlyReceiver(_LineBuffer, Protocol):
     """Receive lines only: a faster :class:`LineReceiver` without raw mode or pausing.
 
     The lines of each chunk are cut with the delimiter in force when the chunk arrives; once
@@ -260,24 +268,6 @@ class LineOnlyReceiver(Protocol):
 
     delimiter: bytes = b"\r\n"
     MAX_LENGTH: int = 16384
-    _rx: ReceiveBuffer | None = None
-
-    def _receive_buffer(self) -> ReceiveBuffer:
-        buffer = self._rx
-        if buffer is None:
-            buffer = self._rx = ReceiveBuffer()
-        return buffer
-
-    @property
-    def _buffer(self) -> bytes:
-        buffer = self._receive_buffer()
-        return buffer.peek(len(buffer))
-
-    @_buffer.setter
-    def _buffer(self, value: bytes) -> None:
-        buffer = self._receive_buffer()
-        buffer.take_all()
-        buffer.feed(value)
 
     def dataReceived(self, data: bytes) -> Any:
         """Cut *data* into lines and deliver them to :meth:`lineReceived`."""

@@ -5,8 +5,7 @@ import importlib
 
 NAMES = {
     "twisted.internet.defer": [
-        # DeferredFilesystemLock: not provided, documented (docs/porting.md)
-        "AlreadyCalledError", "CancelledError", "Deferred",
+        "AlreadyCalledError", "CancelledError", "Deferred", "DeferredFilesystemLock",
         "DeferredList", "DeferredLock", "DeferredQueue", "DeferredSemaphore", "FirstError",
         "TimeoutError", "ensureDeferred", "execute", "fail", "gatherResults", "inlineCallbacks",
         "maybeDeferred", "race", "returnValue", "succeed", "QueueOverflow", "QueueUnderflow",

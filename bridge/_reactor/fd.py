@@ -94,34 +94,25 @@ class FDWatcher:
     # -- dispatch ---------------------------------------------------------------------------
 
     def _on_readable(self, reader: Any) -> None:
-        if reader not in self._readers:
-            return  # removed; uvloop may still report one last event
-        why: object = None
-        try:
-            if reader.fileno() == -1:
-                why = ConnectionFdescWentAway("Filedescriptor went away")
-            else:
-                why = reader.doRead()
-        except Exception as exc:
-            log_error(f"Unhandled error in {_prefix(reader)}.doRead()")
-            why = exc
-        if why is not None:
-            self._disconnect(reader, why, True)
+        if reader in self._readers:  # else removed; uvloop may still report one last event
+            self._dispatch(reader, "doRead", True)
 
     def _on_writable(self, writer: Any) -> None:
-        if writer not in self._writers:
-            return
+        if writer in self._writers:
+            self._dispatch(writer, "doWrite", False)
+
+    def _dispatch(self, descriptor: Any, method: str, is_read: bool) -> None:
         why: object = None
         try:
-            if writer.fileno() == -1:
+            if descriptor.fileno() == -1:
                 why = ConnectionFdescWentAway("Filedescriptor went away")
             else:
-                why = writer.doWrite()
+                why = getattr(descriptor, method)()
         except Exception as exc:
-            log_error(f"Unhandled error in {_prefix(writer)}.doWrite()")
+            log_error(f"Unhandled error in {_prefix(descriptor)}.{method}()")
             why = exc
         if why is not None:
-            self._disconnect(writer, why, False)
+            self._disconnect(descriptor, why, is_read)
 
     def _disconnect(self, descriptor: Any, why: object, is_read: bool) -> None:
         from bridge.failure import Failure

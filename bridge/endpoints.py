@@ -283,7 +283,8 @@ class TCP6ClientEndpoint(TCP4ClientEndpoint):
         host = self._host
         if _is_ip(socket.AF_INET6, host.split("%", 1)[0]):
             return super().connect(protocolFactory)
-        d = _resolve(self._reactor, host, self._port, socket.AF_INET6)
+        # Like Twisted's, this asks getaddrinfo directly, not the reactor's nameResolver.
+        d = _resolve(self._reactor, host, self._port, socket.AF_INET6, name_resolver=False)
 
         def connect(addresses: list[tuple[int, str]]) -> Deferred[Any]:
             return TCP6ClientEndpoint(
@@ -301,16 +302,18 @@ def _is_ip(family: int, host: str) -> bool:
     return True
 
 
-def _resolve(reactor: Any, host: str, port: int, family: int) -> Deferred[list[tuple[int, str]]]:
+def _resolve(
+    reactor: Any, host: str, port: int, family: int, *, name_resolver: bool = True
+) -> Deferred[list[tuple[int, str]]]:
     """Resolve *host* to ``[(family, address), ...]``, without duplicates.
 
-    Uses the reactor's ``nameResolver`` (``IReactorPluggableNameResolver``, e.g. on
-    ``bridge.testing.MemoryReactor``) if it has one, else ``loop.getaddrinfo`` on bridge's
-    reactor, else a blocking ``getaddrinfo``.
+    Uses the reactor's ``nameResolver`` (``IReactorPluggableNameResolver``: bridge's reactor,
+    ``bridge.testing.MemoryReactor``) if it has one and *name_resolver* is true, else
+    ``loop.getaddrinfo`` on bridge's reactor, else a blocking ``getaddrinfo``.
     """
     from bridge.aio import to_deferred
 
-    resolver = getattr(reactor, "nameResolver", None)
+    resolver = getattr(reactor, "nameResolver", None) if name_resolver else None
     if resolver is not None:
         return _resolve_with(resolver, host, port, family)
 
@@ -365,14 +368,16 @@ class _Receiver:
         if self.addresses:
             self.deferred.callback(self.addresses)
         else:
-            self.deferred.errback(error.DNSLookupError(f"address {self._host!r} not found"))
+            self.deferred.errback(
+                error.DNSLookupError(f"no results for hostname lookup: {self._host}")
+            )
 
 
 def _resolve_with(
     resolver: Any, host: str, port: int, family: int
 ) -> Deferred[list[tuple[int, str]]]:
     receiver = _Receiver(host, family)
-    resolver.resolveHostName(receiver, host, port)
+    resolver.resolveHostName(receiver, host, portNumber=port)
     return receiver.deferred
 
 

@@ -868,8 +868,16 @@ class IHostnameResolver(Interface):
         portNumber: int = 0,
         addressTypes: Sequence[type[IAddress]] | None = None,
         transportSemantics: str = "TCP",
-    ) -> IResolutionReceiver:
-        """Look up *hostName*, reporting to *resolutionReceiver*."""
+    ) -> IHostResolution:
+        """Look up *hostName*, reporting to *resolutionReceiver*; return the lookup.
+
+        ``resolutionReceiver.resolutionBegan`` is called with the returned
+        ``IHostResolution``, then ``addressResolved`` once per address found (each an
+        ``IPv4Address`` or ``IPv6Address`` carrying *portNumber*), then ``resolutionComplete``.
+
+        :param addressTypes: the address classes wanted; ``None`` means all.
+        :param transportSemantics: ``"TCP"`` or ``"UDP"``.
+        """
 
 
 class IReactorPluggableResolver(Interface):

@@ -9,10 +9,12 @@ thread support. Networking and processes are thin lazy delegations to the siblin
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import importlib
+import signal
 from asyncio import AbstractEventLoop
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +32,8 @@ from bridge.interfaces import (
     IReactorFromThreads,
     IReactorInThreads,
     IReactorMulticast,
+    IReactorPluggableNameResolver,
+    IReactorPluggableResolver,
     IReactorProcess,
     IReactorSocket,
     IReactorSSL,
@@ -38,6 +42,7 @@ from bridge.interfaces import (
     IReactorTime,
     IReactorUDP,
     IReactorUNIX,
+    IReactorUNIXDatagram,
 )
 
 if TYPE_CHECKING:
@@ -47,6 +52,15 @@ __all__ = ["AsyncioReactor", "ThreadPool"]
 
 
 _is_callable = callable
+_INF = float("inf")
+# Twisted's cap on one sleep: 2**31 milliseconds (epoll_wait takes a C int of milliseconds).
+_LONGEST_SLEEP = 2147483.0
+
+
+def _nothing() -> None:
+    pass
+
+
 _copy_context = contextvars.copy_context
 
 
@@ -65,8 +79,11 @@ def _impl(name: str) -> Any:
     IReactorInThreads,
     IReactorTCP,
     IReactorUNIX,
+    IReactorUNIXDatagram,
     IReactorUDP,
     IReactorMulticast,
+    IReactorPluggableResolver,
+    IReactorPluggableNameResolver,
     IReactorSocket,
     IReactorSSL,
     IReactorProcess,
@@ -96,6 +113,16 @@ class AsyncioReactor:
         self._teardown_hooks: list[Callable[[], object]] = []
         self._pool: ThreadPool | None = None
         self._pool_size = 10
+        self._start_called = False
+        #: The signal that stopped the reactor (set by sigInt/sigTerm), as in Twisted.
+        self._exitSignal: int | None = None
+        self._lifecycle.on_signal = self._on_signal
+        from bridge._reactor._resolve import ComplexResolverSimplifier, GAIResolver
+
+        self._name_resolver: Any = GAIResolver(self)
+        #: The ``IResolverSimple`` behind :meth:`resolve` and ``connectTCP`` (see
+        #: :meth:`installResolver`); it always agrees with :attr:`nameResolver`.
+        self.resolver: Any = ComplexResolverSimplifier(self._name_resolver, self)
 
     # -- IReactorCore -----------------------------------------------------------------------
 
@@ -137,6 +164,144 @@ class AsyncioReactor:
         loop.call_later(delay, loop.stop)
         loop.run_forever()
 
+    # -- Twisted's loop-driving API (ReactorBase), over asyncio ---------------------------------
+
+    #: Whether the reactor supports threads (always, as Twisted's once threads are set up).
+    usingThreads = True
+    #: Twisted's ReactorBase attribute; Twisted itself never sets it, so it stays False.
+    installed = False
+
+    def startRunning(self, installSignalHandlers: bool = True) -> None:
+        """Fire the "startup" event now, without running the loop (see :meth:`mainLoop`).
+
+        Twisted programs that drive the loop themselves, or that run inside an asyncio
+        application, call this. A guest reactor (its loop run by someone else) starts by
+        itself as soon as the loop runs; calling this then is harmless.
+
+        :raises ReactorAlreadyRunning: if the reactor already started.
+        :raises ReactorNotRestartable: if it ran and stopped.
+        """
+        from bridge.error import ReactorAlreadyRunning, ReactorNotRestartable
+
+        lc = self._lifecycle
+        if lc.shut_down:
+            raise ReactorNotRestartable()
+        if lc.started:
+            if lc.auto_started and not lc.owner and not self._start_called:
+                self._start_called = True
+                return
+            raise ReactorAlreadyRunning()
+        self._start_called = True
+        lc.start()
+        if installSignalHandlers:
+            lc._install_signals()
+
+    def mainLoop(self) -> None:
+        """Run the loop until the reactor stops; :meth:`startRunning` must have been called.
+
+        Returns at once if the reactor has not started, as Twisted's does.
+        """
+        if self._lifecycle.started:
+            self._lifecycle.run(False)
+
+    def runUntilCurrent(self) -> None:
+        """Run the calls due now: ``callFromThread`` calls, then the due ``callLater`` calls.
+
+        The loop runs these by itself; this is for code that drives the loop by hand. Inside
+        a timed call, the timers are left alone (they are being run).
+        """
+        calls = self._from_threads
+        if calls.queue:
+            calls._drain()
+        timers = self._timers
+        if timers.handle_when != -_INF:  # not inside Timers._fire
+            handle = timers._handle
+            if handle is not None:
+                handle.cancel()
+                timers._handle = None
+            timers._fire()
+
+    def timeout(self) -> float | None:
+        """Return how long the loop may sleep before the next timed call (None: no call)."""
+        calls = self._timers.delayed_calls()
+        if not calls:
+            return None
+        return max(0.0, min(_LONGEST_SLEEP, calls[0].getTime() - self.seconds()))
+
+    def doIteration(self, delay: float | None) -> None:
+        """Run the idle loop: one iteration if *delay* is 0 or None, else for *delay* seconds.
+
+        .. note:: Twisted's returns as soon as some I/O was handled; asyncio has no
+           "one iteration that may block" primitive, so a positive *delay* is spent in full.
+
+        :raises RuntimeError: if the loop is already running.
+        """
+        loop = self._loop
+        if loop.is_running():
+            raise RuntimeError(
+                "doIteration() while the loop is running: it can only drive an idle loop"
+            )
+        if delay is None or delay <= 0:
+            loop.call_soon(loop.stop)
+        else:
+            loop.call_later(delay, loop.stop)
+        loop.run_forever()
+
+    doPoll = doIteration
+
+    def wakeUp(self) -> None:
+        """Wake the loop up (from any thread) so that it looks at its queues again."""
+        with contextlib.suppress(RuntimeError):  # a closed loop: nothing to wake
+            self._loop.call_soon_threadsafe(_nothing)
+
+    def disconnectAll(self) -> None:
+        """Drop every connection and listening port at once, as the shutdown event does.
+
+        Connections get ``connectionLost(ConnectionLost)``, listening ports stop, pending
+        connection attempts fail; readers and writers added with ``addReader``/``addWriter``
+        are removed and get ``connectionLost`` too.
+        """
+        from bridge._reactor._registry import registry
+        from bridge.error import ConnectionLost
+        from bridge.failure import Failure
+
+        registry(self).disconnect_all()
+        for selectable in self.removeAll():
+            lost = getattr(selectable, "connectionLost", None)
+            if lost is not None:
+                try:
+                    lost(Failure(ConnectionLost()))
+                except Exception:
+                    log_error(f"Unhandled error in {selectable!r}.connectionLost()")
+
+    @property
+    def threadpool(self) -> ThreadPool | None:
+        """The reactor's thread pool, or None until something uses it (:meth:`getThreadPool`)."""
+        return self._pool
+
+    def sigInt(self, number: int, frame: object = None) -> None:
+        """Handle SIGINT: log it and stop the reactor (as the installed handler does)."""
+        self._signal_stop("SIGINT", number)
+
+    def sigTerm(self, number: int, frame: object = None) -> None:
+        """Handle SIGTERM: log it and stop the reactor."""
+        self._signal_stop("SIGTERM", number)
+
+    def sigBreak(self, number: int, frame: object = None) -> None:
+        """Handle SIGBREAK (Windows): log it and stop the reactor."""
+        self._signal_stop("SIGBREAK", number)
+
+    def _signal_stop(self, name: str, number: int) -> None:
+        from bridge import log
+
+        log.msg(f"Received {name}, shutting down.")
+        self._exitSignal = number
+        self.callFromThread(self._lifecycle.stop_on_signal)
+
+    def _on_signal(self, number: int) -> None:
+        handler = self.sigInt if number == signal.SIGINT else self.sigTerm
+        handler(number)
+
     def fireSystemEvent(self, eventType: str) -> None:
         """Fire the system event *eventType* (all its before/during/after triggers)."""
         self._lifecycle.fire(eventType)
@@ -172,17 +337,60 @@ class AsyncioReactor:
         """
         return self._lifecycle.call_when_running(callable, args, kw)
 
-    def resolve(self, name: str, timeout: object = (1, 3, 11, 45)) -> Deferred[str]:
-        """Return a Deferred firing with the IPv4 address of host *name*.
+    def resolve(self, name: str, timeout: Sequence[int] = (1, 3, 11, 45)) -> Deferred[str]:
+        """Return a Deferred firing with an IPv4 address of host *name*.
 
-        Uses the loop's resolver (``loop.getaddrinfo``).
+        An IPv4 address is returned as it is (``""`` gives ``"0.0.0.0"``); anything else is
+        asked of :attr:`resolver` (``resolver.getHostByName(name, timeout)``), by default
+        the loop's ``getaddrinfo``. A name that is not found fails with ``DNSLookupError``.
 
-        :param timeout: seconds (a number, or a sequence whose sum is used) before the
-            lookup fails with DNSLookupError.
+        :param timeout: passed on to the resolver. The default one fails with
+            ``DNSLookupError`` after ``sum(timeout)`` seconds (Twisted's waits for ever).
         """
         from bridge._reactor._resolve import resolve
 
         return resolve(self, name, timeout)
+
+    # -- IReactorPluggableResolver / IReactorPluggableNameResolver ----------------------------
+
+    @property
+    def nameResolver(self) -> Any:
+        """The ``IHostnameResolver`` used for host names (read-only; see
+        :meth:`installNameResolver`). By default it asks the loop's ``getaddrinfo``."""
+        return self._name_resolver
+
+    def installResolver(self, resolver: Any) -> Any:
+        """Use the ``IResolverSimple`` *resolver* from now on; return the previous one.
+
+        :attr:`nameResolver` becomes *resolver* seen as an ``IHostnameResolver``, so
+        ``HostnameEndpoint`` uses it too (one IPv4 address per name).
+
+        :raises AssertionError: (as Twisted's) if *resolver* does not provide
+            ``IResolverSimple``.
+        """
+        from bridge._reactor._resolve import SimpleResolverComplexifier
+        from bridge.interfaces import IResolverSimple
+
+        if not IResolverSimple.providedBy(resolver):
+            raise AssertionError(
+                f"installResolver() needs an IResolverSimple provider, got {resolver!r}; "
+                "declare it with @implementer(IResolverSimple)"
+            )
+        previous, self.resolver = self.resolver, resolver
+        self._name_resolver = SimpleResolverComplexifier(resolver)
+        return previous
+
+    def installNameResolver(self, resolver: Any) -> Any:
+        """Use the ``IHostnameResolver`` *resolver* from now on; return the previous one.
+
+        :attr:`resolver` (behind :meth:`resolve` and ``connectTCP``) becomes *resolver*
+        seen as an ``IResolverSimple``.
+        """
+        from bridge._reactor._resolve import ComplexResolverSimplifier
+
+        previous, self._name_resolver = self._name_resolver, resolver
+        self.resolver = ComplexResolverSimplifier(resolver, self)
+        return previous
 
     # -- IReactorTime -----------------------------------------------------------------------
 
@@ -323,6 +531,27 @@ class AsyncioReactor:
     ) -> Any:
         """Connect to the UNIX socket *address*; see ``IReactorUNIX.connectUNIX``."""
         return _impl("unix").connect_unix(self, address, factory, timeout, checkPID)
+
+    def listenUNIXDatagram(
+        self, address: str, protocol: Any, maxPacketSize: int = 8192, mode: int = 0o666
+    ) -> Any:
+        """Bind a datagram protocol to a UNIX datagram socket; see ``IReactorUNIXDatagram``."""
+        return _impl("unix_datagram").listen_unix_datagram(
+            self, address, protocol, maxPacketSize, mode
+        )
+
+    def connectUNIXDatagram(
+        self,
+        address: str,
+        protocol: Any,
+        maxPacketSize: int = 8192,
+        mode: int = 0o666,
+        bindAddress: str | None = None,
+    ) -> Any:
+        """Connect a datagram protocol to a UNIX datagram socket; see ``IReactorUNIXDatagram``."""
+        return _impl("unix_datagram").connect_unix_datagram(
+            self, address, protocol, maxPacketSize, mode, bindAddress
+        )
 
     def listenUDP(
         self, port: int, protocol: Any, interface: str = "", maxPacketSize: int = 8192

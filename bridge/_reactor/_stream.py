@@ -25,7 +25,15 @@ from bridge.compat import is_uvloop
 from bridge.failure import Failure
 from bridge.interfaces import ILoggingContext
 
-__all__ = ["StreamConnector", "StreamPort", "handed_over"]
+__all__ = ["ResolverFailed", "StreamConnector", "StreamPort", "handed_over"]
+
+
+class ResolverFailed(Exception):
+    """Carry the exception of a failed name lookup: the factory gets it as it is."""
+
+    def __init__(self, exc: Exception) -> None:
+        super().__init__(exc)
+        self.exc = exc
 
 
 def handed_over(loop: Any, sock: socket.socket) -> None:
@@ -298,6 +306,9 @@ class StreamConnector:
             await self._open(attempt)
         except asyncio.CancelledError:
             return  # stopConnecting() or the timeout already reported the failure
+        except ResolverFailed as exc:
+            if self._attempt is attempt and self.state == "connecting":
+                self._failed(exc.exc)
         except Exception as exc:
             if self._attempt is attempt and self.state == "connecting":
                 self._failed(connect_error(exc))

@@ -147,6 +147,10 @@ class Lifecycle:
         self.shut_down = False
         self.owner = False
         self._signals: list[tuple[int, Any]] = []
+        #: Called with the signal number for SIGINT/SIGTERM; by default the reactor stops.
+        self.on_signal: Callable[[int], object] | None = None
+        #: True once "startup" was fired by auto_start (guest mode or run()), not startRunning().
+        self.auto_started = False
         self._shutdown_waiters: list[Callable[[], object]] = []
         self.add_trigger("during", "startup", self._really_start, (), {})
         self.add_trigger("during", "shutdown", self._halt, (), {})
@@ -207,6 +211,7 @@ class Lifecycle:
         """Fire "startup" if nothing has started the reactor yet (guest mode)."""
         self._start_pending = False
         if not self.started and not self.shut_down:
+            self.auto_started = True
             self.start()
 
     def start(self) -> None:
@@ -329,5 +334,12 @@ class Lifecycle:
                     signal.signal(sig, previous)
 
     def _on_signal(self, sig: int) -> None:
+        if self.on_signal is not None:
+            self.on_signal(sig)
+            return
+        self.stop_on_signal()
+
+    def stop_on_signal(self) -> None:
+        """Stop because of a signal, unless the reactor is not running or already stopping."""
         if self.started and not self.stopping and not self.shut_down:
             self.stop()

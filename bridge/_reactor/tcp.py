@@ -19,7 +19,13 @@ from zope.interface import implementer
 from bridge import error, log
 from bridge._reactor._errors import cannot_listen
 from bridge._reactor._registry import registry
-from bridge._reactor._stream import StreamConnector, StreamPort, _Attempt, handed_over
+from bridge._reactor._stream import (
+    ResolverFailed,
+    StreamConnector,
+    StreamPort,
+    _Attempt,
+    handed_over,
+)
 from bridge._reactor._transport import StreamAdapter, TCPTransport, _ip_address
 from bridge.address import IPv4Address, IPv6Address
 from bridge.compat import is_uvloop
@@ -171,18 +177,19 @@ class Connector(StreamConnector):
         if self._family == socket.AF_INET6:
             if "%" not in self.host:
                 return (self.host, self.port, 0, 0)
-        elif _is_ipv4_literal(self.host):
-            return (self.host, self.port)
-        loop = self._reactor._loop
-        try:
-            infos = await loop.getaddrinfo(
-                self.host, self.port, family=self._family, type=socket.SOCK_STREAM
+            infos = await self._reactor._loop.getaddrinfo(
+                self.host, self.port, family=socket.AF_INET6, type=socket.SOCK_STREAM
             )
-        except OSError as exc:
-            raise error.DNSLookupError(f"address {self.host!r} not found: {exc}") from exc
-        if not infos:
-            raise error.DNSLookupError(f"address {self.host!r} not found")
-        return infos[0][4]
+            return infos[0][4]
+        if _is_ipv4_literal(self.host):
+            return (self.host, self.port)
+        # A host name goes through reactor.resolve(), hence reactor.resolver, as in Twisted
+        # (installResolver/installNameResolver change how connectTCP resolves).
+        try:
+            address = await self._reactor.resolve(self.host)
+        except Exception as exc:
+            raise ResolverFailed(exc) from exc
+        return (address, self.port)
 
     async def _open(self, attempt: _Attempt) -> None:
         sockaddr = await self._resolve()

@@ -51,9 +51,7 @@ KNOWN: dict[str, str | None] = {
     "process_more": None,
     "reconnect_restart": None,
     "clock_semantics": None,
-    "interfaces_provided": (
-        "H2: the reactor does not provide IReactorPluggableResolver/IReactorPluggableNameResolver"
-    ),
+    "interfaces_provided": None,
     "loopingcall_misuse": None,
     "public_names": None,
     "timeout_args": None,
@@ -63,6 +61,7 @@ KNOWN: dict[str, str | None] = {
     "main_constants": None,
     "delayedcall_str": None,
     "refused_message": None,
+    "unix_datagram": None,
 }
 
 #: program name -> documented deliberate difference: the program is not compared.

@@ -432,3 +432,122 @@ def _lifecycle_events(impl: str) -> str:
 def test_life_cycle_matches_twisted(backend: str) -> None:
     """Startup/shutdown/custom events, callWhenRunning and stop() happen as in Twisted."""
     assert _lifecycle_events(backend) == _lifecycle_events("twisted")
+
+
+# -- Twisted's loop-driving API: startRunning, mainLoop, runUntilCurrent, doIteration ---------
+
+
+def test_start_running_then_main_loop(reactor: AsyncioReactor) -> None:
+    events: list[str] = []
+    reactor.addSystemEventTrigger("after", "startup", events.append, "started")
+    reactor.startRunning(installSignalHandlers=False)
+    assert events == ["started"] and reactor.running
+    with pytest.raises(ReactorAlreadyRunning):
+        reactor.startRunning()
+    reactor.callLater(0, reactor.stop)
+    reactor.mainLoop()
+    assert not reactor.running
+    with pytest.raises(ReactorNotRestartable):
+        reactor.startRunning()
+
+
+def test_main_loop_without_start_returns(reactor: AsyncioReactor) -> None:
+    reactor.mainLoop()  # as Twisted's: nothing started, nothing to run
+
+
+def test_run_until_current_and_timeout_drive_an_idle_loop(reactor: AsyncioReactor) -> None:
+    calls: list[str] = []
+    assert reactor.timeout() is None
+    reactor.callLater(0, calls.append, "now")
+    later = reactor.callLater(100, calls.append, "later")
+    reactor.callFromThread(calls.append, "thread")
+    reactor.runUntilCurrent()
+    assert calls == ["thread", "now"]
+    timeout = reactor.timeout()
+    assert timeout is not None and 99 < timeout <= 100
+    later.cancel()
+    reactor.doIteration(0)
+    reactor.doIteration(None)
+    assert calls == ["thread", "now"]
+
+
+def test_do_iteration_refuses_a_running_loop(reactor: AsyncioReactor) -> None:
+    errors: list[BaseException] = []
+
+    def inside() -> None:
+        try:
+            reactor.doIteration(0)
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    reactor.callLater(0, inside)
+    reactor.iterate(0.01)
+    assert len(errors) == 1
+
+
+def test_disconnect_all_drops_connections_and_readers(
+    reactor: AsyncioReactor, run_until: Any
+) -> None:
+    import socket
+
+    from bridge import error, protocol
+
+    lost: Deferred[Any] = Deferred()
+
+    class Server(protocol.Protocol):
+        def connectionMade(self) -> None:
+            reactor.callLater(0, reactor.disconnectAll)
+
+        def connectionLost(self, reason: Any) -> None:
+            lost.callback([reason])
+
+    a, b = socket.socketpair()
+
+    class Reader:
+        closed: list[Any] = []
+
+        def fileno(self) -> int:
+            return a.fileno()
+
+        def doRead(self) -> None:
+            pass
+
+        def connectionLost(self, reason: Any) -> None:
+            self.closed.append(reason)
+
+        def logPrefix(self) -> str:
+            return "Reader"
+
+    reader = Reader()
+    reactor.addReader(reader)
+    port = reactor.listenTCP(0, protocol.Factory.forProtocol(Server), interface="127.0.0.1")
+    reactor.connectTCP(
+        "127.0.0.1", port.getHost().port, protocol.ClientFactory.forProtocol(protocol.Protocol)
+    )
+    [reason] = run_until(lost)
+    assert reason.check(error.ConnectionLost)
+    assert not port.connected
+    assert len(reader.closed) == 1 and reader not in reactor.getReaders()
+    a.close()
+    b.close()
+
+
+def test_sig_int_logs_and_stops(reactor: AsyncioReactor, caplog: pytest.LogCaptureFixture) -> None:
+    import signal
+
+    reactor.callWhenRunning(reactor.sigInt, signal.SIGINT)
+    with caplog.at_level("INFO", logger="bridge"):
+        reactor.run(installSignalHandlers=False)
+    assert "Received SIGINT, shutting down." in caplog.text
+    assert reactor._exitSignal == signal.SIGINT
+    assert not reactor.running
+
+
+def test_threadpool_attribute_and_wake_up(reactor: AsyncioReactor) -> None:
+    assert reactor.threadpool is None and reactor.usingThreads
+    pool = reactor.getThreadPool()
+    assert reactor.threadpool is pool
+    thread = threading.Thread(target=reactor.wakeUp)
+    thread.start()
+    thread.join()
+    reactor.iterate(0)

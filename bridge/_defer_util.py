@@ -220,6 +220,11 @@ def race(ds: Sequence[Deferred[T]]) -> Deferred[tuple[int, T]]:
 class _ConcurrencyPrimitive:
     _waiting: deque[Deferred[Any]]
 
+    @property
+    def waiting(self) -> deque[Deferred[Any]]:
+        """The Deferreds of pending :meth:`acquire` calls, oldest first (Twisted's ``waiting``)."""
+        return self._waiting
+
     def _release_and_return(self, result: T) -> T:
         self.release()
         return result
@@ -281,7 +286,8 @@ class DeferredLock(_ConcurrencyPrimitive):
     def release(self) -> None:
         """Release the lock, handing it to the next waiter if any."""
         if not self.locked:
-            raise RuntimeError(f"release() of unlocked {self!r}: acquire it first")
+            # AssertionError: the class Twisted's DeferredLock raises here.
+            raise AssertionError(f"release() of unlocked {self!r}: acquire it first")
         if self._waiting:
             self._waiting.popleft().callback(self)
         else:
@@ -318,7 +324,8 @@ class DeferredSemaphore(_ConcurrencyPrimitive):
     def release(self) -> None:
         """Give a token back, handing it to the next waiter if any."""
         if self.tokens >= self.limit:
-            raise RuntimeError(f"release() of {self!r} beyond its limit of {self.limit}")
+            # AssertionError: the class Twisted's DeferredSemaphore raises here.
+            raise AssertionError(f"release() of {self!r} beyond its limit of {self.limit}")
         self.tokens += 1
         if self._waiting:
             self.tokens -= 1

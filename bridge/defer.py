@@ -41,6 +41,8 @@ from bridge._inline import NotACoroutineError, ensureDeferred, inlineCallbacks, 
 from bridge.failure import Failure
 
 __all__ = [
+    "FAILURE",
+    "SUCCESS",
     "AlreadyCalledError",
     "AlreadyTryingToLockError",
     "CancelledError",
@@ -72,6 +74,11 @@ __all__ = [
     "setDebugging",
     "succeed",
 ]
+
+#: The first item of a successful ``(success, result)`` pair in a DeferredList's result.
+SUCCESS = True
+#: The first item of a failed ``(success, failure)`` pair in a DeferredList's result.
+FAILURE = False
 
 
 def logError(err: Failure) -> Failure:

@@ -14,13 +14,31 @@ Failure cheap on the errback hot path.
 from __future__ import annotations
 
 import builtins
+import linecache
 import sys
 import traceback
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Iterable
 from types import TracebackType
 from typing import IO, Any, NoReturn
 
-__all__ = ["DefaultException", "Failure", "NoCurrentExceptionError", "startDebugMode"]
+__all__ = [
+    "DO_POST_MORTEM",
+    "EXCEPTION_CAUGHT_HERE",
+    "DefaultException",
+    "Failure",
+    "NoCurrentExceptionError",
+    "count",
+    "format_frames",
+    "startDebugMode",
+    "traceupLength",
+]
+
+#: How many Failures were made so far; each Failure's ``count`` is its number.
+count = 0
+#: Twisted's module constants, kept for programs that read them (bridge does not use them).
+traceupLength = 4  # noqa: N816 (Twisted's name)
+EXCEPTION_CAUGHT_HERE = "--- <exception caught here> ---"
+DO_POST_MORTEM = True
 
 
 class NoCurrentExceptionError(Exception):
@@ -50,11 +68,24 @@ class Failure:
     :raises NoCurrentExceptionError: with no arguments outside an ``except`` block.
     """
 
-    __slots__ = ("__weakref__", "_stack", "captureVars", "tb", "type", "value")
+    __slots__ = (
+        "__weakref__",
+        "_stack",
+        "captureVars",
+        "count",
+        "pickled",
+        "tb",
+        "type",
+        "value",
+    )
 
     value: BaseException
     type: builtins.type[BaseException]
     tb: TracebackType | None
+    #: This Failure's number (the module's ``count`` when it was made).
+    count: int
+    #: 1 when this Failure was unpickled (it then has no traceback object), else 0.
+    pickled: int
 
     def __init__(
         self,
@@ -63,8 +94,17 @@ class Failure:
         exc_tb: TracebackType | None = None,
         captureVars: bool = False,
     ) -> None:
+        global count
+        count += 1
+        self.count = count
+        self.pickled = 0
         self.captureVars = captureVars
         self._stack: traceback.StackSummary | None = None
+        if isinstance(exc_value, Failure):
+            # Twisted copies another Failure's exception and traceback (a new count).
+            self.type, self.value, self.tb = exc_value.type, exc_value.value, exc_value.tb
+            self._stack = exc_value._stack
+            return
         if exc_value is None:
             exc_type_, exc_value, exc_tb = sys.exc_info()
             if exc_value is None:
@@ -230,12 +270,15 @@ class Failure:
             "value": self.value,
             "stack": [(f.filename, f.lineno, f.name, f.line) for f in summary],
             "captureVars": self.captureVars,
+            "count": self.count,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.type = state["type"]
         self.value = state["value"]
         self.captureVars = state["captureVars"]
+        self.count = state.get("count", 0)
+        self.pickled = 1
         self.tb = None
         self._stack = traceback.StackSummary.from_list(state["stack"])
 
@@ -244,3 +287,40 @@ def startDebugMode() -> None:
     """Do nothing: Twisted's debug mode keeps more traceback detail, which bridge's
     :class:`Failure` always keeps (the traceback object until :meth:`Failure.cleanFailure`).
     """
+
+
+_Frame = tuple[str, str, int, Iterable[tuple[str, object]], Iterable[tuple[str, object]]]
+_DETAILS = ("default", "brief", "verbose", "verbose-vars-not-captured")
+
+
+def format_frames(
+    frames: Iterable[_Frame], write: Callable[[str], object], detail: str = "default"
+) -> None:
+    """Write Twisted-style frame tuples (:attr:`Failure.frames`) with *write*.
+
+    :param frames: ``(funcName, fileName, lineNumber, locals, globals)`` tuples.
+    :param write: called with each piece of text.
+    :param detail: ``"default"`` (``File "...", line N, in f`` and the source line),
+        ``"brief"`` (``file:line:function``), ``"verbose"`` (also the locals and globals
+        given in each tuple) or ``"verbose-vars-not-captured"``.
+    :raises ValueError: for another *detail*.
+    """
+    if detail not in _DETAILS:
+        raise ValueError(f"format_frames(detail={detail!r}): detail must be one of {_DETAILS}")
+    for name, filename, lineno, local_vars, global_vars in frames:
+        if detail == "brief":
+            write(f"{filename}:{lineno}:{name}\n")
+        elif detail == "default":
+            write(f'  File "{filename}", line {lineno}, in {name}\n')
+            write(f"    {linecache.getline(filename, lineno).strip()}\n")
+        else:
+            write(f"{filename}:{lineno}: {name}(...)\n")
+            if detail == "verbose":
+                write(" [ Locals ]\n")
+                for var, value in local_vars:
+                    write(f"  {var} : {value!r}\n")
+                write(" ( Globals )\n")
+                for var, value in global_vars:
+                    write(f"  {var} : {value!r}\n")
+    if detail == "verbose-vars-not-captured":
+        write(" [Capture of Locals and Globals disabled (use captureVars=True)]\n")

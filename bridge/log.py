@@ -10,26 +10,36 @@ as ``record.failure``, so a test harness can attribute it (see
 
 from __future__ import annotations
 
+import contextvars
+import io
 import logging
 import sys
 import time
-from collections.abc import Callable
-from typing import IO, Any
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timezone
+from types import MappingProxyType
+from typing import IO, Any, NoReturn
 
 from zope.interface import Interface
 
 from bridge.failure import Failure
 
 __all__ = [
+    "DefaultObserver",
+    "EventDict",
     "FileLogObserver",
+    "ILogContext",
     "ILogObserver",
     "LogPublisher",
     "Logger",
+    "NullFile",
     "PythonLoggingObserver",
+    "StdioOnnaStick",
     "addObserver",
     "add_observer",
     "callWithContext",
     "callWithLogger",
+    "defaultObserver",
     "deferr",
     "discardLogs",
     "err",
@@ -46,7 +56,46 @@ __all__ = [
     "theLogPublisher",
 ]
 
-_Observer = Callable[[dict[str, Any]], None]
+#: A Twisted-style log event.
+EventDict = dict[str, Any]
+_Observer = Callable[[EventDict], None]
+
+
+class ILogContext:
+    """The key of the default log context (``{"system": "-"}``), as in Twisted.
+
+    bridge keeps the log context in a :class:`contextvars.ContextVar`; this class only names
+    it for code that refers to it.
+    """
+
+
+# The keys every event starts with; callWithContext() layers more on top, for its call only.
+_context: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
+    "bridge.log context", default=MappingProxyType({"system": "-"})
+)
+
+
+def _safe_str(obj: object) -> str:
+    # Twisted's reflect.safe_str: bytes are decoded as UTF-8 when they can be, and a
+    # failing __str__ does not lose the message.
+    if isinstance(obj, bytes):
+        try:
+            return obj.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    try:
+        return str(obj)
+    except Exception as exc:
+        return f"<{type(obj).__name__} instance with unprintable str: {exc!r}>"
+
+
+def _new_event(message: tuple[object, ...], kw: dict[str, Any]) -> EventDict:
+    event = dict(_context.get())
+    event.update(kw)
+    event["message"] = message
+    event["time"] = time.time()
+    event.setdefault("isError", 0)
+    return event
 
 
 class ILogObserver(Interface):
@@ -57,7 +106,14 @@ class ILogObserver(Interface):
 
 
 class LogPublisher:
-    """Hand every Twisted-style log event to a list of observers."""
+    """Hand every Twisted-style log event to a list of observers.
+
+    :data:`theLogPublisher` is the global one, behind :func:`msg` and :func:`addObserver`;
+    other instances publish only to their own observers.
+    """
+
+    #: Twisted's thread-safety marker (its methods that take the log lock).
+    synchronized = ["msg"]
 
     def __init__(self) -> None:
         self.observers: list[_Observer] = []
@@ -72,8 +128,34 @@ class LogPublisher:
             self.observers.remove(other)
 
     def msg(self, *message: object, **kw: object) -> None:
-        """Log *message* through :func:`msg` (this module's one publisher)."""
-        msg(*message, **kw)
+        """Publish an event made of *message* and the keywords *kw* to the observers.
+
+        The event also holds the current log context (``system``), ``time`` and
+        ``isError`` (0 unless given).
+        """
+        if self is theLogPublisher:
+            msg(*message, **kw)
+        else:
+            self._publish(_new_event(message, kw))
+
+    def showwarning(
+        self,
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: IO[str] | None = None,
+        line: str | None = None,
+    ) -> None:
+        """Log a warning, as :func:`showwarning` does."""
+        showwarning(message, category, filename, lineno, file, line)
+
+    def _publish(self, event: EventDict) -> None:
+        for observer in list(self.observers):
+            try:
+                observer(event)
+            except Exception:
+                logger.exception("log observer %r raised", observer)
 
 
 #: The publisher :func:`addObserver` and :func:`msg` use.
@@ -81,29 +163,19 @@ theLogPublisher = LogPublisher()  # noqa: N816 (Twisted's name)
 _event_observers = theLogPublisher.observers
 
 
-def addObserver(observer: _Observer) -> None:
-    """Call *observer(event)* for every :func:`msg` and :func:`err`, Twisted style.
+def addObserver(other: _Observer) -> None:
+    """Call *other(event)* for every :func:`msg` and :func:`err`, Twisted style.
 
     *event* is a dict with ``message`` (a tuple), ``isError`` (0 or 1), ``system``,
     ``time`` and, for errors, ``failure`` and ``why``. Prefer :func:`add_observer` or a
     :class:`logging.Handler` in new code.
     """
-    theLogPublisher.addObserver(observer)
+    theLogPublisher.addObserver(other)
 
 
-def removeObserver(observer: _Observer) -> None:
+def removeObserver(other: _Observer) -> None:
     """Stop calling an observer added with :func:`addObserver`."""
-    theLogPublisher.removeObserver(observer)
-
-
-def _emit_event(event: dict[str, Any]) -> None:
-    event.setdefault("system", "-")
-    event.setdefault("time", time.time())
-    for observer in list(_event_observers):
-        try:
-            observer(event)
-        except Exception:
-            logger.exception("log observer %r raised", observer)
+    theLogPublisher.removeObserver(other)
 
 
 logger = logging.getLogger("bridge")
@@ -132,23 +204,27 @@ def remove_observer(observer: Callable[[Failure, str | None], None]) -> None:
 def msg(*message: object, **kw: object) -> None:
     """Log *message* (its parts joined by spaces) at INFO level on the ``bridge`` logger.
 
-    :param message: the parts of the message; they are converted with ``str``.
-    :param kw: ``isError=True`` logs at ERROR level; other keywords are ignored, except
-        ``format``, a %-format applied to the keywords when no message parts are given.
+    :param message: the parts of the message; they are converted with ``str`` (bytes are
+        decoded as UTF-8), as Twisted does.
+    :param kw: fields of the event observers receive. ``isError=True`` logs at ERROR
+        level; ``system`` names the log system (default: the current log context's, see
+        :func:`callWithContext`); ``format`` is a %-format applied to the event when no
+        message parts are given.
     """
     if _event_observers:
-        _emit_event({**kw, "message": message, "isError": 1 if kw.get("isError") else 0})
+        theLogPublisher._publish(_new_event(message, kw))
     level = logging.ERROR if kw.get("isError") else logging.INFO
     sink = _sink[0]
     if not sink.isEnabledFor(level):
         return
     if message:
-        text = " ".join(str(m) for m in message)
+        text = " ".join(map(_safe_str, message))
     elif isinstance(kw.get("format"), str):
-        text = str(kw["format"]) % kw
+        text = _safe_format(str(kw["format"]), {**_context.get(), **kw})
     else:
         text = ""
-    sink.log(level, "%s", text)
+    system = kw.get("system", _context.get().get("system", "-"))
+    sink.log(level, "%s", text, extra={"system": system})
 
 
 def err(_stuff: object = None, _why: str | None = None, **kw: object) -> None:
@@ -162,33 +238,61 @@ def err(_stuff: object = None, _why: str | None = None, **kw: object) -> None:
         failure = Failure()
     elif isinstance(_stuff, Failure):
         failure = _stuff
-    elif isinstance(_stuff, BaseException):
+    elif isinstance(_stuff, Exception):
         failure = Failure(_stuff)
     else:
-        _sink[0].error("%s", _why or repr(_stuff))
+        # As Twisted: anything else is logged as an error message, its repr.
+        msg(repr(_stuff), why=_why, isError=1, **kw)
         return
     if _event_observers:
-        _emit_event({**kw, "message": (), "isError": 1, "failure": failure, "why": _why})
+        event = _new_event((), {**kw, "failure": failure, "why": _why, "isError": 1})
+        theLogPublisher._publish(event)
     for observer in list(_observers):
         try:
             observer(failure, _why)
         except Exception:
             logger.exception("log observer %r raised", observer)
-    text = _why or "Unhandled Error"
+    text = _safe_str(_why) if _why else "Unhandled Error"
+    system = kw.get("system", _context.get().get("system", "-"))
     _sink[0].error(
         "%s\n%s",
         text,
         failure.getTraceback().rstrip("\n"),
-        extra={"failure": failure, "why": _why},
+        extra={"failure": failure, "why": _why, "system": system},
     )
 
 
 deferr = err
 
 
+def _format_time(when: float, west_offset: int) -> str:
+    # Twisted's FileLogObserver layout: local time and its UTC offset, "2026-11-27
+    # 04:40:00+0100" (*west_offset* is getTimezoneOffset's: seconds west of UTC).
+    offset = -west_offset
+    sign = "-" if offset < 0 else "+"
+    hours, minutes = abs(int(offset / 3600)), abs(int(offset / 60 % 60))
+    return f"{datetime.fromtimestamp(when):%Y-%m-%d %H:%M:%S}{sign}{hours:02d}{minutes:02d}"
+
+
+def _timezone_offset(when: float) -> int:
+    utc = datetime.fromtimestamp(when, timezone.utc).replace(tzinfo=None)
+    offset = utc - datetime.fromtimestamp(when)
+    return offset.days * 86400 + offset.seconds
+
+
 class _StreamFormatter(logging.Formatter):
-    def __init__(self) -> None:
-        super().__init__("%(asctime)s [%(name)s] %(message)s")
+    """Format records as Twisted's FileLogObserver does: ``time [system] text``.
+
+    Continuation lines of a message (a traceback) start with a tab, as in Twisted.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = record.getMessage()
+        if record.exc_info:
+            text = f"{text}\n{self.formatException(record.exc_info)}"
+        system = getattr(record, "system", None) or "-"
+        when = _format_time(record.created, _timezone_offset(record.created))
+        return f"{when} [{system}] " + text.replace("\n", "\n\t")
 
 
 def startLogging(file: IO[str] | None = None, setStdout: bool = True) -> logging.Handler:
@@ -198,7 +302,8 @@ def startLogging(file: IO[str] | None = None, setStdout: bool = True) -> logging
     :param setStdout: accepted for Twisted compatibility; ``sys.stdout`` is never replaced.
     :returns: the installed :class:`logging.StreamHandler` (remove it to stop).
 
-    Logs "Log opened." first, as Twisted does.
+    Lines look like Twisted's: ``2026-11-27 04:40:00+0000 [system] text``. Logs
+    "Log opened." first, as Twisted does.
     """
     handler = logging.StreamHandler(file if file is not None else sys.stdout)
     handler.setFormatter(_StreamFormatter())
@@ -217,19 +322,30 @@ def textFromEventDict(eventDict: dict[str, Any]) -> str | None:
     """
     message = eventDict.get("message", ())
     if message:
-        return " ".join(str(m) for m in message)
+        return " ".join(map(_safe_str, message))
     if eventDict.get("isError") and "failure" in eventDict:
-        why = eventDict.get("why") or "Unhandled Error"
-        failure = eventDict["failure"]
-        tb = failure.getTraceback() if isinstance(failure, Failure) else str(failure)
-        return f"{why}\n{tb}"
-    fmt = eventDict.get("format")
-    if isinstance(fmt, str):
+        why = eventDict.get("why")
+        why = _safe_str(why) if why else "Unhandled Error"
         try:
-            return fmt % eventDict
-        except (KeyError, TypeError, ValueError) as exc:
-            return f"Invalid format string or unformattable object in log message: {exc!r}"
+            tb = eventDict["failure"].getTraceback()
+        except Exception as exc:
+            tb = f"(unable to obtain traceback): {exc}"
+        return f"{why}\n{tb}"
+    if "format" in eventDict:
+        return _safe_format(eventDict["format"], eventDict)
     return None
+
+
+def _safe_format(fmt: object, values: dict[str, Any]) -> str:
+    try:
+        return str(fmt % values)  # type: ignore[operator]
+    except Exception:
+        try:
+            return (
+                f"Invalid format string or unformattable object in log message: {fmt!r}, {values}"
+            )
+        except Exception:
+            return f"UNFORMATTABLE OBJECT WRITTEN TO LOG with fmt {fmt!r}, MESSAGE LOST"
 
 
 class FileLogObserver:
@@ -241,11 +357,19 @@ class FileLogObserver:
         self.write = f.write
         self.flush = f.flush
 
+    def getTimezoneOffset(self, when: float) -> int:
+        """Return the local time zone's offset from UTC at *when*, in seconds (west > 0)."""
+        return _timezone_offset(when)
+
     def formatTime(self, when: float) -> str:
-        """Format a ``time.time()`` value for the log line (``timeFormat``, else ISO-like)."""
+        """Format a ``time.time()`` value as local time for the log line.
+
+        ``timeFormat`` (a :meth:`datetime.strftime` format) when set, else
+        ``2026-11-27 04:40:00+0100`` (the UTC offset from :meth:`getTimezoneOffset`).
+        """
         if self.timeFormat is not None:
-            return time.strftime(self.timeFormat, time.localtime(when))
-        return time.strftime("%Y-%m-%d %H:%M:%S%z", time.localtime(when))
+            return datetime.fromtimestamp(when).strftime(self.timeFormat)
+        return _format_time(when, self.getTimezoneOffset(when))
 
     def emit(self, eventDict: dict[str, Any]) -> None:
         """Write one event (events without text are skipped)."""
@@ -255,7 +379,7 @@ class FileLogObserver:
         when = self.formatTime(float(eventDict.get("time", time.time())))
         system = eventDict.get("system", "-")
         body = text.replace("\n", "\n\t")
-        self.write(f"{when} [{system}] {body}\n")
+        self.write(f"{when} [{_safe_str(system)}] {body}\n")
         self.flush()
 
     def start(self) -> None:
@@ -308,56 +432,129 @@ def startLoggingWithObserver(observer: _Observer, setStdout: bool = True) -> Non
     msg("Log opened.")
 
 
-def discardLogs() -> None:
-    """Do nothing: bridge never redirects ``sys.stdout``/``sys.stderr`` into the log."""
-
-
-class _LogFile:
-    """A write-only text file whose lines become log messages."""
+class NullFile:
+    """A file-like object that discards everything written to it."""
 
     softspace = 0
 
-    def __init__(self, isError: bool) -> None:
-        self._isError = isError
-        self._buf = ""
+    def read(self) -> None:
+        """Do nothing (there is nothing to read)."""
 
-    def write(self, data: str) -> int:
-        lines = (self._buf + data).split("\n")
-        self._buf = lines.pop()
-        for line in lines:
-            msg(line, isError=self._isError, printed=1)
-        return len(data)
-
-    def writelines(self, lines: list[str]) -> None:
-        for line in lines:
-            self.write(line)
+    def write(self, bytes: object) -> None:
+        """Discard *bytes*."""
 
     def flush(self) -> None:
-        pass
+        """Do nothing."""
 
     def close(self) -> None:
-        pass
+        """Do nothing."""
+
+
+class StdioOnnaStick:
+    """A write-only text file whose lines become log messages (``printed=1``).
+
+    Each complete line written is logged with :func:`msg`; with *isError* true, as an
+    error. Twisted's ``startLogging`` puts these in place of ``sys.stdout``/``sys.stderr``;
+    bridge never does that, but programs may use them directly.
+
+    :ivar isError: whether lines are logged as errors.
+    :ivar buf: the unfinished last line.
+    """
+
+    closed = 0
+    softspace = 0
+    mode = "wb"
+    name = "<stdio (log)>"
+
+    def __init__(self, isError: int = 0, encoding: str | None = None) -> None:
+        """Make a log file; *encoding* defaults to ``sys.getdefaultencoding()``."""
+        self.isError = isError
+        self.encoding = encoding if encoding is not None else sys.getdefaultencoding()
+        self.buf = ""
+
+    def close(self) -> None:
+        """Do nothing (the log stays open)."""
+
+    def fileno(self) -> NoReturn:
+        """Raise :class:`io.UnsupportedOperation`: there is no file descriptor."""
+        raise io.UnsupportedOperation("StdioOnnaStick has no file descriptor.")
+
+    def flush(self) -> None:
+        """Do nothing (an unfinished line stays buffered until its newline)."""
+
+    def read(self, *args: object) -> NoReturn:
+        """Raise :class:`OSError`: the log cannot be read."""
+        raise OSError("can't read from the log!")
+
+    readline = readlines = seek = tell = read
 
     def isatty(self) -> bool:
+        """Return False."""
         return False
+
+    def write(self, data: str) -> None:
+        """Log each complete line of ``buf + data``; keep the rest in :attr:`buf`."""
+        lines = (self.buf + data).split("\n")
+        self.buf = lines.pop()
+        for line in lines:
+            msg(line, printed=1, isError=self.isError)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        """Log each item of *lines* as one message."""
+        for line in lines:
+            msg(line, printed=1, isError=self.isError)
 
 
 #: File-like objects whose written lines are logged (``logerr`` as errors), as Twisted's.
-logfile = _LogFile(isError=False)
-logerr = _LogFile(isError=True)
+logfile: StdioOnnaStick | NullFile = StdioOnnaStick(isError=0)
+logerr = StdioOnnaStick(isError=1)
 
 
-def callWithContext(ctx: dict[str, Any], func: Callable[..., Any], *a: Any, **kw: Any) -> Any:
-    """Call ``func(*a, **kw)`` and return its result (log contexts are not kept)."""
-    return func(*a, **kw)
+def discardLogs() -> None:
+    """Make the module's :data:`logfile` a :class:`NullFile`, as Twisted does.
+
+    bridge never redirects ``sys.stdout`` into :data:`logfile`, so this only affects code
+    that writes to ``log.logfile`` itself.
+    """
+    global logfile
+    logfile = NullFile()
 
 
-def callWithLogger(logger: object, func: Callable[..., Any], *a: Any, **kw: Any) -> Any:
-    """Call ``func(*a, **kw)``; log an exception it raises (:func:`err`) and return None."""
+def callWithContext(ctx: dict[str, Any], func: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+    """Call ``func(*args, **kw)`` with *ctx* added to the log context; return its result.
+
+    Events logged during the call start from the current context updated with *ctx*, so
+    ``callWithContext({"system": "worker"}, f)`` gives everything *f* logs that ``system``
+    (unless an event names its own). The context is a :class:`contextvars.ContextVar`:
+    it also reaches coroutines and calls scheduled during the call.
+    """
+    token = _context.set({**_context.get(), **ctx})
     try:
-        return func(*a, **kw)
-    except Exception:
-        err()
+        return func(*args, **kw)
+    finally:
+        _context.reset(token)
+
+
+def callWithLogger(logger: Any, func: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+    """Call ``func(*args, **kw)`` with ``logger.logPrefix()`` as the log ``system``.
+
+    An exception *func* raises is logged (:func:`err`, with that system) and None is
+    returned; a failing ``logPrefix()`` is logged too, and the system is then
+    ``"(buggy logPrefix method)"``.
+    """
+    try:
+        prefix = logger.logPrefix()
+    except KeyboardInterrupt:
+        raise
+    except BaseException:
+        prefix = "(buggy logPrefix method)"
+        err(system=prefix)
+    try:
+        return callWithContext({"system": prefix}, func, *args, **kw)
+    except KeyboardInterrupt:
+        raise
+    except BaseException:
+        err(system=prefix)
         return None
 
 
@@ -385,3 +582,33 @@ def showwarning(
         file.write(text)
     else:
         msg(text.rstrip("\n"), warning=message, category=category.__name__)
+
+
+class DefaultObserver:
+    """Write the text of error events to :attr:`stderr` and ignore the rest.
+
+    Twisted's default observer until ``startLogging``; here it observes only once
+    :meth:`start` is called (bridge's default output is the stdlib ``logging`` module).
+    """
+
+    stderr: IO[str] = sys.stderr
+
+    def emit(self, eventDict: EventDict) -> None:
+        """Write an error event's text (:func:`textFromEventDict`) to :attr:`stderr`."""
+        if eventDict["isError"]:
+            text = textFromEventDict(eventDict)
+            if text is not None:
+                self.stderr.write(text)
+            self.stderr.flush()
+
+    def start(self) -> None:
+        """Start receiving events (:func:`addObserver`)."""
+        addObserver(self.emit)
+
+    def stop(self) -> None:
+        """Stop receiving events."""
+        removeObserver(self.emit)
+
+
+#: A :class:`DefaultObserver`, not started.
+defaultObserver = DefaultObserver()  # noqa: N816 (Twisted's name)

@@ -424,13 +424,13 @@ class SynchronousResolver:
         portNumber: int = 0,
         addressTypes: Sequence[type[IAddress]] | None = None,
         transportSemantics: str = "TCP",
-    ) -> IResolutionReceiver:
-        """Report 127.0.0.1:*portNumber* to *resolutionReceiver* before returning."""
+    ) -> IHostResolution:
+        """Report 127.0.0.1:*portNumber* to *resolutionReceiver*; return the resolution."""
         resolution = _SynchronousResolution(hostName)
         resolutionReceiver.resolutionBegan(resolution)
         resolutionReceiver.addressResolved(IPv4Address("TCP", "127.0.0.1", portNumber))
         resolutionReceiver.resolutionComplete()
-        return resolution  # type: ignore[return-value]
+        return resolution
 
 
 @implementer(IListeningPort)
@@ -586,10 +586,10 @@ class MemoryReactor:
             return
         self.whenRunningHooks.append((callable, args, kw))
 
-    def adoptStreamPort(self, fileDescriptor: int, addressFamily: int, factory: Any) -> Any:
+    def adoptStreamPort(self, fileno: int, addressFamily: int, factory: Any) -> Any:
         """Record the call and return a fake port on 0.0.0.0:1234 (or [::]:1234)."""
         address = self._any_address("TCP", addressFamily)
-        self.adoptedPorts.append((fileDescriptor, addressFamily, factory))
+        self.adoptedPorts.append((fileno, addressFamily, factory))
         return _FakePort(address)
 
     def adoptStreamConnection(self, fileDescriptor: int, addressFamily: int, factory: Any) -> None:
@@ -597,11 +597,11 @@ class MemoryReactor:
         self.adoptedStreamConnections.append((fileDescriptor, addressFamily, factory))
 
     def adoptDatagramPort(
-        self, fileDescriptor: int, addressFamily: int, protocol: object, maxPacketSize: int = 8192
+        self, fileno: int, addressFamily: int, protocol: object, maxPacketSize: int = 8192
     ) -> Any:
         """Record the call and return a fake port."""
         address = self._any_address("UDP", addressFamily)
-        self.adoptedPorts.append((fileDescriptor, addressFamily, protocol, maxPacketSize))
+        self.adoptedPorts.append((fileno, addressFamily, protocol, maxPacketSize))
         return _FakePort(address)
 
     @staticmethod
@@ -756,12 +756,12 @@ class RaisingMemoryReactor:
             raise RuntimeError(f"RaisingMemoryReactor was given no {which}Exception")
         raise exc
 
-    def installNameResolver(self, resolver: IHostnameResolver) -> IHostnameResolver:
-        """Use *resolver* and return the previous one."""
-        previous, self.nameResolver = self.nameResolver, resolver
+    def installNameResolver(self, nameResolver: IHostnameResolver) -> IHostnameResolver:
+        """Use *nameResolver* and return the previous one."""
+        previous, self.nameResolver = self.nameResolver, nameResolver
         return previous
 
-    def adoptStreamPort(self, fileDescriptor: int, addressFamily: int, factory: Any) -> Any:
+    def adoptStreamPort(self, fileno: int, addressFamily: int, factory: Any) -> Any:
         """Raise the listen exception."""
         return self._raise("listen")
 

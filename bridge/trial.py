@@ -43,10 +43,14 @@ __all__ = [
     "DEFAULT_TIMEOUT_DURATION",
     "DirtyReactorAggregateError",
     "FailTest",
+    "PyUnitResultAdapter",
     "SkipTest",
     "SynchronousTestCase",
     "TestCase",
+    "TestDecorator",
+    "TestSuite",
     "Todo",
+    "decorate",
     "makeTodo",
 ]
 
@@ -230,18 +234,31 @@ class _Assertions(unittest.TestCase):
         return containee
 
     def assertAlmostEqual(  # type: ignore[override]
-        self, first: T, second: object, places: int = 7, msg: object = None
+        self, first: T, second: object, places: int = 7, msg: object = None, delta: Any = None
     ) -> T:
-        """Fail unless *first* and *second* agree to *places* decimals; return *first*."""
-        if round(second - first, places) != 0:  # type: ignore[operator]
+        """Fail unless *first* and *second* agree to *places* decimals; return *first*.
+
+        :param delta: when given, fail unless they differ by at most *delta* instead
+            (unittest's meaning; Twisted accepts and ignores it).
+        """
+        if delta is not None:
+            if abs(first - second) > delta:  # type: ignore[operator]
+                raise self.failureException(msg or f"{first!r} != {second!r} within {delta!r}")
+        elif round(second - first, places) != 0:  # type: ignore[operator]
             raise self.failureException(msg or f"{first!r} != {second!r} within {places!r} places")
         return first
 
     def assertNotAlmostEqual(  # type: ignore[override]
-        self, first: T, second: object, places: int = 7, msg: object = None
+        self, first: T, second: object, places: int = 7, msg: object = None, delta: Any = None
     ) -> T:
-        """Fail if *first* and *second* agree to *places* decimals; return *first*."""
-        if round(second - first, places) == 0:  # type: ignore[operator]
+        """Fail if *first* and *second* agree to *places* decimals; return *first*.
+
+        :param delta: when given, fail if they differ by at most *delta* instead.
+        """
+        if delta is not None:
+            if abs(first - second) <= delta:  # type: ignore[operator]
+                raise self.failureException(msg or f"{first!r} == {second!r} within {delta!r}")
+        elif round(second - first, places) == 0:  # type: ignore[operator]
             raise self.failureException(msg or f"{first!r} == {second!r} within {places!r} places")
         return first
 
@@ -333,8 +350,8 @@ class _Assertions(unittest.TestCase):
     failUnlessTrue = assertTrue
     failUnlessEqual = failUnlessEquals = assertEquals = assertEqual
     failIfEqual = failIfEquals = assertNotEquals = assertNotEqual
-    failUnlessIdentical = assertIdentical
-    failIfIdentical = assertNotIdentical
+    failUnlessIdentical = assertIs = assertIdentical  # type: ignore[assignment]
+    failIfIdentical = assertIsNot = assertNotIdentical  # type: ignore[assignment]
     failUnlessIn = assertIn
     failIfIn = assertNotIn
     failUnlessAlmostEqual = assertAlmostEquals = failUnlessAlmostEquals = assertAlmostEqual  # type: ignore[assignment]
@@ -379,6 +396,11 @@ class SynchronousTestCase(_Assertions):
 
     def __init__(self, methodName: str = "runTest") -> None:
         super().__init__(methodName)
+        if not hasattr(self, "runTest"):
+            # Twisted's no-op runTest, the test of a case made without a method name. Set on
+            # the instance: on the class, pytest would collect it as a test of every test
+            # case class without tests (Twisted's own is special-cased by pytest).
+            self.runTest = _run_nothing
         self._logged_errors: list[Failure] = []
         self._caught_warnings: list[warnings.WarningMessage] = []
         self._flushed_warnings: set[int] = set()
@@ -545,6 +567,63 @@ class SynchronousTestCase(_Assertions):
         self.addCleanup(patch.restore)
         return patch
 
+    def getSuppress(self) -> list[object]:
+        """Return this test's ``suppress`` attribute (method, class or module), or ``[]``.
+
+        .. note:: bridge does not act on ``suppress``; see ``docs/porting.md``.
+        """
+        value: Any = _acquire(self._attribute_sources(), "suppress", [])
+        return list(value)
+
+    def callDeprecated(
+        self, version: object, f: Callable[..., T], *args: object, **kwargs: object
+    ) -> T:
+        """Call ``f(*args, **kwargs)``, fail unless it warns that *f* is deprecated; return
+        its result.
+
+        :param version: the version *f* was deprecated in (an ``incremental.Version``), or
+            a ``(version, replacement)`` pair; the first warning must read like Twisted's
+            ``"module.f was deprecated in Twisted 22.1.0; please use x instead"``.
+        """
+        with warnings.catch_warnings(record=True) as shown:
+            warnings.simplefilter("always")
+            result = f(*args, **kwargs)
+        try:
+            since, replacement = version  # type: ignore[misc]
+        except (TypeError, ValueError):
+            since, replacement = version, None
+        if not shown:
+            self.fail(f"{f!r} is not deprecated.")
+        expected = f"{_qualified_name(f)} was deprecated in {_version_string(since)}"
+        if replacement:
+            use = _qualified_name(replacement) if callable(replacement) else replacement
+            expected += f"; please use {use} instead"
+        self.assertEqual(expected, str(shown[0].message))
+        return result
+
+    def getDeprecatedModuleAttribute(
+        self, moduleName: str, name: str, version: object, message: str | None = None
+    ) -> Any:
+        """Return ``moduleName.name``, failing unless reading it warns that it is deprecated.
+
+        The first warning must start ``"moduleName.name was deprecated in <version>"`` (then
+        ``": message"`` when *message* is given).
+        """
+        fqpn = f"{moduleName}.{name}"
+        with warnings.catch_warnings(record=True) as shown:
+            warnings.simplefilter("always")
+            attr = getattr(sys.modules[moduleName], name)
+        if not shown:
+            self.fail(f"{fqpn} is not deprecated.")
+        observed = str(shown[0].message)
+        expected = f"{fqpn} was deprecated in {_version_string(version)}"
+        if message is not None:
+            expected += f": {message}"
+        self.assertTrue(
+            observed.startswith(expected), f"Expected {observed!r} to start with {expected!r}"
+        )
+        return attr
+
     def mktemp(self) -> str:
         """Return a new unique path for this test; its parent folder exists, it does not."""
         parts = self.id().split(".")[-3:]
@@ -601,6 +680,25 @@ class SynchronousTestCase(_Assertions):
             if isinstance(result, Failure):
                 deferred.addErrback(lambda _: None)  # reported here, not again when collected
             self.fail(f"No result expected on {deferred!r}, found {result!r} instead")
+
+
+def _run_nothing() -> None:
+    """Do nothing: the test run when a test case is made without a method name."""
+
+
+def _qualified_name(obj: object) -> str:
+    module = getattr(obj, "__module__", None)
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", repr(obj))
+    return f"{module}.{name}" if module else str(name)
+
+
+def _version_string(version: object) -> str:
+    # Twisted's getVersionString: "Twisted 22.1.0" for incremental.Version("Twisted", 22, 1, 0).
+    package = getattr(version, "package", None)
+    short = getattr(version, "short", None)
+    if package is None or short is None:
+        return str(version)
+    return f"{package} {short()}"
 
 
 def _warning_in(w: warnings.WarningMessage, function: Callable[..., object]) -> bool:
@@ -767,3 +865,142 @@ def _close_network_objects(reactor: AsyncioReactor) -> list[object]:
             for _ in range(3):  # let the transports finish closing
                 loop.run_until_complete(asyncio.sleep(0))
     return leftovers
+
+
+# ---------------------------------------------------------------------------------------------
+# suites and decorators (Twisted's names, on the stdlib's suite)
+
+
+class TestSuite(unittest.TestSuite):
+    """A suite whose :meth:`run` simply runs each test in order (Twisted's ``TestSuite``)."""
+
+    def run(self, result: unittest.TestResult, debug: bool = False) -> unittest.TestResult:
+        """Run every test of the suite with *result*, until ``result.shouldStop``."""
+        for test in self._tests:
+            if result.shouldStop:
+                break
+            test(result)
+        return result
+
+
+class TestDecorator:
+    """Wrap a test case: attributes come from the original test, :meth:`run` runs it.
+
+    Subclass it and override :meth:`run` to act around a test; :func:`decorate` applies a
+    decorator to every test of a suite.
+    """
+
+    def __init__(self, original: Any) -> None:
+        """Wrap the test *original*."""
+        self._originalTest = original
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._originalTest, name)
+
+    # The test-case interface, forwarded explicitly (other attributes through __getattr__).
+    @property
+    def failureException(self) -> type[BaseException]:
+        """The wrapped test's ``failureException``."""
+        return self._originalTest.failureException  # type: ignore[no-any-return]
+
+    @property
+    def skip(self) -> str | None:
+        """The wrapped test's ``skip`` reason, if any."""
+        return getattr(self._originalTest, "skip", None)
+
+    def id(self) -> str:
+        """Return the wrapped test's id."""
+        return self._originalTest.id()  # type: ignore[no-any-return]
+
+    def shortDescription(self) -> str | None:
+        """Return the wrapped test's short description."""
+        return self._originalTest.shortDescription()  # type: ignore[no-any-return]
+
+    def countTestCases(self) -> int:
+        """Return the wrapped test's number of test cases."""
+        return self._originalTest.countTestCases()  # type: ignore[no-any-return]
+
+    def __call__(self, result: unittest.TestResult) -> Any:
+        """Run the test (as :meth:`run`)."""
+        return self.run(result)
+
+    def run(self, result: unittest.TestResult) -> Any:
+        """Run the original test with *result*."""
+        return self._originalTest.run(result)
+
+
+def decorate(test: Any, decorator: Callable[[Any], Any]) -> Any:
+    """Apply *decorator* to *test*, or to every test case inside the suite *test*.
+
+    Suites keep their class and structure (their ``_tests`` list is refilled), as Twisted's
+    ``decorate`` does.
+    """
+    try:
+        tests = iter(test)
+    except TypeError:
+        return decorator(test)
+    test._tests = []
+    for case in tests:
+        test.addTest(decorate(case, decorator))
+    return test
+
+
+class _UnsupportedTrialFeature(Exception):
+    """A trial outcome (todo, unexpected success) a plain unittest result cannot record."""
+
+
+class PyUnitResultAdapter:
+    """Wrap a :class:`unittest.TestResult` so that it also takes Failures and trial outcomes.
+
+    ``addError``/``addFailure`` accept a :class:`~bridge.failure.Failure` or an
+    ``exc_info`` tuple; expected failures and unexpected successes are recorded as failures.
+    """
+
+    def __init__(self, original: unittest.TestResult) -> None:
+        """Wrap the stdlib result *original*."""
+        self.original = original
+
+    @staticmethod
+    def _exc_info(error: object) -> Any:
+        if isinstance(error, Failure):
+            return (error.type, error.value, error.getTracebackObject())
+        return error
+
+    def startTest(self, method: unittest.TestCase) -> None:
+        """Forward to the wrapped result."""
+        self.original.startTest(method)
+
+    def stopTest(self, method: unittest.TestCase) -> None:
+        """Forward to the wrapped result."""
+        self.original.stopTest(method)
+
+    def addFailure(self, test: unittest.TestCase, fail: object) -> None:
+        """Record a failure (a Failure or an exc_info tuple)."""
+        self.original.addFailure(test, self._exc_info(fail))
+
+    def addError(self, test: unittest.TestCase, error: object) -> None:
+        """Record an error (a Failure or an exc_info tuple)."""
+        self.original.addError(test, self._exc_info(error))
+
+    def _unsupported(self, test: unittest.TestCase, feature: str, info: object) -> None:
+        exc = _UnsupportedTrialFeature(feature, info)
+        self.original.addFailure(test, (_UnsupportedTrialFeature, exc, None))  # type: ignore[arg-type]
+
+    def addSkip(self, test: unittest.TestCase, reason: str) -> None:
+        """Record a skip."""
+        self.original.addSkip(test, reason)
+
+    def addUnexpectedSuccess(self, test: unittest.TestCase, todo: object = None) -> None:
+        """Record an unexpected success, as a failure."""
+        self._unsupported(test, "unexpected success", todo)
+
+    def addExpectedFailure(self, test: unittest.TestCase, error: object) -> None:
+        """Record an expected failure (a todo), as a failure."""
+        self._unsupported(test, "expected failure", error)
+
+    def addSuccess(self, test: unittest.TestCase) -> None:
+        """Record a success."""
+        self.original.addSuccess(test)
+
+    def upDownError(self, method: object, error: object, warn: object, printStatus: object) -> None:
+        """Do nothing (trial's reporter hook)."""

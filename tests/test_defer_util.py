@@ -127,8 +127,24 @@ def test_lock_serialises() -> None:
     assert success_result_of(second) is lock
     lock.release()
     assert not lock.locked
-    with pytest.raises(RuntimeError):
+    with pytest.raises(AssertionError, match="unlocked"):
         lock.release()
+
+
+def test_waiting_lists_pending_acquires() -> None:
+    lock = DeferredLock()
+    lock.acquire()
+    second = lock.acquire()
+    assert list(lock.waiting) == [second]
+    sem = DeferredSemaphore(1)
+    sem.acquire()
+    third = sem.acquire()
+    assert list(sem.waiting) == [third]
+    sem.release()
+    assert list(sem.waiting) == []
+    sem.release()
+    with pytest.raises(AssertionError, match="beyond its limit"):
+        sem.release()
 
 
 def test_lock_cancelled_acquire_leaves_queue() -> None:

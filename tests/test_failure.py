@@ -157,3 +157,52 @@ def test_formats_match_twisted() -> None:
     ]
     assert str(Failure(ValueError("d"))) == str(TFailure(ValueError("d")))
     assert Failure(ValueError("d")).getTraceback() == TFailure(ValueError("d")).getTraceback()
+
+
+def test_count_numbers_failures_and_pickled_marks_copies() -> None:
+    from bridge import failure
+
+    f = Failure(ValueError("x"))
+    assert f.count == failure.count
+    assert Failure(ValueError("y")).count == f.count + 1
+    assert f.pickled == 0
+    g = pickle.loads(pickle.dumps(f))
+    assert (g.pickled, g.count) == (1, f.count)
+
+
+def test_failure_of_a_failure_copies_it() -> None:
+    f = _raise_value_error()
+    g = Failure(f)
+    assert (g.type, g.value, g.tb) == (f.type, f.value, f.tb)
+    assert g.count == f.count + 1
+    assert g.getTraceback() == f.getTraceback()
+
+
+def test_format_frames_matches_twisted() -> None:
+    from twisted.python import failure as tfailure
+
+    from bridge import failure
+
+    frames = _raise_value_error().frames
+    frames_with_vars = [(*frame[:3], [("a", 1)], [("g", "x")]) for frame in frames]
+    for detail in ("default", "brief", "verbose-vars-not-captured"):
+        ours: list[str] = []
+        theirs: list[str] = []
+        failure.format_frames(frames, ours.append, detail)
+        tfailure.format_frames(frames, theirs.append, detail)  # type: ignore[no-untyped-call]
+        assert ours == theirs, detail
+    ours, theirs = [], []
+    failure.format_frames(frames_with_vars, ours.append, "verbose")
+    tfailure.format_frames(frames_with_vars, theirs.append, "verbose")  # type: ignore[no-untyped-call]
+    assert ours == theirs
+    with pytest.raises(ValueError, match="detail"):
+        failure.format_frames(frames, ours.append, "loud")
+
+
+def test_module_constants_match_twisted() -> None:
+    from twisted.python import failure as tfailure
+
+    from bridge import failure
+
+    for name in ("traceupLength", "EXCEPTION_CAUGHT_HERE", "DO_POST_MORTEM"):
+        assert getattr(failure, name) == getattr(tfailure, name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import io
 import logging
+import re
 
 import pytest
 
@@ -182,3 +183,139 @@ def test_call_with_logger_logs_the_exception_and_returns_none(
     assert log.callWithLogger(log.Logger(), boom) is None
     assert "KeyError" in caplog.text
     assert log.callWithContext({"system": "s"}, lambda: 5) == 5
+
+
+def _observed(f: object) -> list[dict[str, object]]:
+    events: list[dict[str, object]] = []
+    log.addObserver(events.append)
+    try:
+        f()  # type: ignore[operator]
+    finally:
+        log.removeObserver(events.append)
+    return events
+
+
+def test_call_with_context_sets_the_system_of_events_inside_only() -> None:
+    def inner() -> None:
+        log.msg("inside")
+        log.msg("named", system="own")
+        log.callWithContext({"extra": 1}, log.msg, "nested")
+
+    events = _observed(lambda: (log.callWithContext({"system": "ctx"}, inner), log.msg("out")))
+    assert [(e["message"], e["system"]) for e in events] == [
+        (("inside",), "ctx"),
+        (("named",), "own"),
+        (("nested",), "ctx"),
+        (("out",), "-"),
+    ]
+    assert events[2]["extra"] == 1 and "extra" not in events[3]
+
+
+def test_call_with_logger_uses_log_prefix_as_system() -> None:
+    class Named(log.Logger):
+        def logPrefix(self) -> str:
+            return "Echo,0,127.0.0.1"
+
+    def boom() -> None:
+        log.msg("before")
+        raise ValueError("v")
+
+    events = _observed(lambda: log.callWithLogger(Named(), boom))
+    assert [(e["system"], e["isError"]) for e in events] == [
+        ("Echo,0,127.0.0.1", 0),
+        ("Echo,0,127.0.0.1", 1),
+    ]
+
+    class Buggy:
+        def logPrefix(self) -> str:
+            raise RuntimeError("no prefix")
+
+    events = _observed(lambda: log.callWithLogger(Buggy(), log.msg, "x"))
+    assert [e["system"] for e in events] == ["(buggy logPrefix method)"] * 2
+
+
+def test_msg_decodes_bytes_and_keeps_is_error_as_given() -> None:
+    events = _observed(lambda: log.msg("got", b"hi", isError=True))
+    assert log.textFromEventDict(events[0]) == "got hi"
+    assert events[0]["isError"] is True
+
+
+def test_err_of_a_non_exception_logs_its_repr() -> None:
+    events = _observed(lambda: log.err("just text", "why"))
+    assert events[0]["message"] == ("'just text'",)
+    assert events[0]["why"] == "why" and events[0]["isError"] == 1
+
+
+def test_other_publishers_have_their_own_observers() -> None:
+    publisher = log.LogPublisher()
+    mine: list[dict[str, object]] = []
+    publisher.addObserver(mine.append)
+    events = _observed(lambda: publisher.msg("private", system="p"))
+    assert events == []
+    assert [(e["message"], e["system"], e["isError"]) for e in mine] == [(("private",), "p", 0)]
+    assert log.theLogPublisher.msg is not None and log.LogPublisher.synchronized == ["msg"]
+
+
+def test_start_logging_lines_look_like_twisteds() -> None:
+    from twisted.python import log as tlog
+
+    ours = io.StringIO()
+    handler = log.startLogging(ours, setStdout=False)
+    try:
+        log.callWithContext({"system": "sys"}, log.msg, "two\nlines")
+    finally:
+        logging.getLogger("bridge").removeHandler(handler)
+    theirs = io.StringIO()
+    observer = tlog.FileLogObserver(theirs)
+    tlog.addObserver(observer.emit)
+    try:
+        tlog.msg("Log opened.")
+        tlog.callWithContext({"system": "sys"}, tlog.msg, "two\nlines")
+    finally:
+        tlog.removeObserver(observer.emit)
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d{4} "
+    assert re.sub(stamp, "T ", ours.getvalue()) == re.sub(stamp, "T ", theirs.getvalue())
+    assert re.sub(stamp, "T ", ours.getvalue()) == "T [-] Log opened.\nT [sys] two\n\tlines\n"
+
+
+def test_file_log_observer_time_matches_twisted() -> None:
+    from twisted.python import log as tlog
+
+    ours, theirs = log.FileLogObserver(io.StringIO()), tlog.FileLogObserver(io.StringIO())
+    for when in (0.0, 1_700_000_000.5, 1_720_000_000.0):
+        assert ours.getTimezoneOffset(when) == theirs.getTimezoneOffset(when)
+        assert ours.formatTime(when) == theirs.formatTime(when)
+    ours.timeFormat = theirs.timeFormat = "%H:%M:%S.%f"
+    assert ours.formatTime(12.25) == theirs.formatTime(12.25)
+
+
+def test_stdio_onna_stick_and_null_file() -> None:
+    stick = log.StdioOnnaStick(isError=0)
+    events = _observed(lambda: (stick.write("a\nb"), stick.writelines(["c"]), stick.write("\n")))
+    assert [(e["message"], e["printed"]) for e in events] == [(("a",), 1), (("c",), 1), (("b",), 1)]
+    with pytest.raises(OSError, match="can't read"):
+        stick.read()
+    with pytest.raises(io.UnsupportedOperation):
+        stick.fileno()
+    null = log.NullFile()
+    null.write("gone")
+    assert null.read() is None
+
+
+def test_discard_logs_replaces_logfile(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(log, "logfile", log.logfile)
+    log.discardLogs()
+    assert isinstance(log.logfile, log.NullFile)
+
+
+def test_default_observer_writes_only_errors() -> None:
+    observer = log.DefaultObserver()
+    observer.stderr = io.StringIO()
+    observer.start()
+    try:
+        log.msg("quiet")
+        log.err(ValueError("loud"), "why")
+    finally:
+        observer.stop()
+    text = observer.stderr.getvalue()
+    assert "quiet" not in text and text.startswith("why\n") and "ValueError: loud" in text

@@ -725,3 +725,161 @@ def test_unmodified_trial_suite_runs_under_pytest_with_compat(pytester: pytest.P
     pytester.makepyfile(test_twisted_style=TWISTED_SUITE)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:bridge")
     result.assert_outcomes(passed=4, skipped=1)
+
+
+# --- Twisted's remaining public names: deprecation helpers, suites, decorators ---------------
+
+
+class _Version:
+    """Stands in for ``incremental.Version`` (package and ``short()``)."""
+
+    package = "Twisted"
+
+    def short(self) -> str:
+        return "22.1.0"
+
+
+def _old_api() -> int:
+    warnings.warn(
+        f"{__name__}._old_api was deprecated in Twisted 22.1.0; please use new_api instead",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return 7
+
+
+def _not_deprecated() -> int:
+    return 8
+
+
+def test_call_deprecated_checks_the_warning() -> None:
+    t = SynchronousTestCase()
+    assert t.callDeprecated((_Version(), "new_api"), _old_api) == 7
+    with pytest.raises(FailTest, match="is not deprecated"):
+        t.callDeprecated(_Version(), _not_deprecated)
+    with pytest.raises(FailTest):
+        t.callDeprecated(_Version(), _old_api)  # no replacement named: the message differs
+
+
+def test_call_deprecated_expects_twisteds_message() -> None:
+    from incremental import Version
+    from twisted.python.deprecate import getDeprecationWarningString
+
+    version = Version("Twisted", 22, 1, 0)
+
+    def deprecated_here() -> str:
+        text = getDeprecationWarningString(deprecated_here, version, replacement=_not_deprecated)
+        warnings.warn(text, DeprecationWarning, stacklevel=2)
+        return text
+
+    text = SynchronousTestCase().callDeprecated((version, _not_deprecated), deprecated_here)
+    assert text.endswith("please use tests.test_trial._not_deprecated instead")
+
+
+def test_get_deprecated_module_attribute() -> None:
+    module = types.ModuleType("bridge_test_deprecated_module")
+
+    def getattr_(name: str) -> object:
+        if name == "old":
+            warnings.warn(
+                f"{module.__name__}.old was deprecated in Twisted 22.1.0: use new",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return 1
+        raise AttributeError(name)
+
+    module.__getattr__ = getattr_  # type: ignore[method-assign]
+    module.plain = 2  # type: ignore[attr-defined]
+    sys.modules[module.__name__] = module
+    try:
+        t = SynchronousTestCase()
+        assert t.getDeprecatedModuleAttribute(module.__name__, "old", _Version()) == 1
+        assert t.getDeprecatedModuleAttribute(module.__name__, "old", _Version(), "use new") == 1
+        with pytest.raises(FailTest, match="not deprecated"):
+            t.getDeprecatedModuleAttribute(module.__name__, "plain", _Version())
+        with pytest.raises(FailTest, match="to start with"):
+            t.getDeprecatedModuleAttribute(module.__name__, "old", _Version(), "use other")
+    finally:
+        del sys.modules[module.__name__]
+
+
+def test_run_test_and_get_suppress() -> None:
+    class Suppressed(SynchronousTestCase):
+        suppress = ["class level"]
+
+        def test_method(self) -> None:
+            pass
+
+        test_method.suppress = ["method level"]  # type: ignore[attr-defined]
+
+        def test_plain(self) -> None:
+            pass
+
+    assert Suppressed("test_method").getSuppress() == ["method level"]
+    assert Suppressed("test_plain").getSuppress() == ["class level"]
+    assert SynchronousTestCase().getSuppress() == []
+    assert outcome(run_test(SynchronousTestCase, "runTest")) == "success"
+
+
+def test_assert_is_and_almost_equal_take_twisteds_arguments() -> None:
+    t = SynchronousTestCase()
+    marker = object()
+    assert t.assertIs(first=marker, second=marker) is marker
+    assert t.assertIsNot(first=marker, second=object(), msg="m") is marker
+    with pytest.raises(FailTest):
+        t.assertIs(marker, object())
+    assert t.assertAlmostEqual(1.0, 1.05, delta=0.1) == 1.0
+    with pytest.raises(FailTest):
+        t.assertAlmostEqual(1.0, 1.5, delta=0.1)
+    assert t.assertNotAlmostEqual(1.0, 1.5, delta=0.1) == 1.0
+
+
+class _Two(SynchronousTestCase):
+    __test__ = False  # run by the tests below, not collected by pytest
+
+    def test_a(self) -> None:
+        pass
+
+    def test_b(self) -> None:
+        self.fail("b fails")
+
+
+def test_decorate_wraps_every_case_and_keeps_the_suite() -> None:
+    from bridge.trial import TestDecorator, TestSuite, decorate
+
+    seen: list[str] = []
+
+    class Recording(TestDecorator):
+        def run(self, result: unittest.TestResult) -> Any:
+            seen.append(self.id().rsplit(".", 1)[-1])
+            return super().run(result)
+
+    inner = TestSuite([_Two("test_a")])
+    suite = TestSuite([inner, _Two("test_b")])
+    decorated = decorate(suite, Recording)
+    assert decorated is suite and isinstance(suite._tests[0], TestSuite)
+    result = unittest.TestResult()
+    decorated(result)
+    assert seen == ["test_a", "test_b"]
+    assert (result.testsRun, len(result.failures)) == (2, 1)
+    single = decorate(_Two("test_a"), Recording)
+    assert isinstance(single, Recording) and single.countTestCases() == 1
+
+
+def test_pyunit_result_adapter_takes_failures() -> None:
+    from bridge.trial import PyUnitResultAdapter
+
+    original = unittest.TestResult()
+    adapter = PyUnitResultAdapter(original)
+    case = _Two("test_a")
+    adapter.startTest(case)
+    adapter.addError(case, Failure(ValueError("as failure")))
+    adapter.addFailure(case, (AssertionError, AssertionError("as exc_info"), None))
+    adapter.addExpectedFailure(case, Failure(KeyError("todo")))
+    adapter.addSkip(case, "why")
+    adapter.addSuccess(case)
+    adapter.stopTest(case)
+    assert "as failure" in original.errors[0][1]
+    assert len(original.failures) == 2 and "expected failure" in original.failures[1][1]
+    assert original.skipped == [(case, "why")]

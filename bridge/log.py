@@ -244,22 +244,43 @@ def err(_stuff: object = None, _why: str | None = None, **kw: object) -> None:
         # As Twisted: anything else is logged as an error message, its repr.
         msg(repr(_stuff), why=_why, isError=1, **kw)
         return
+    _log_failure(failure, _why, _why, kw)
+
+
+def _log_failure(
+    failure: Failure, why: str | None, observed_why: str | None, kw: dict[str, object]
+) -> None:
     if _event_observers:
-        event = _new_event((), {**kw, "failure": failure, "why": _why, "isError": 1})
+        event = _new_event((), {**kw, "failure": failure, "why": why, "isError": 1})
         theLogPublisher._publish(event)
     for observer in list(_observers):
         try:
-            observer(failure, _why)
+            observer(failure, observed_why)
         except Exception:
             logger.exception("log observer %r raised", observer)
-    text = _safe_str(_why) if _why else "Unhandled Error"
+    text = _safe_str(why) if why else "Unhandled Error"
     system = kw.get("system", _context.get().get("system", "-"))
     _sink[0].error(
         "%s\n%s",
         text,
         failure.getTraceback().rstrip("\n"),
-        extra={"failure": failure, "why": _why, "system": system},
+        extra={"failure": failure, "why": why, "system": system},
     )
+
+
+def _unhandled_in_deferred(failure: Failure, debug_info: str = "") -> None:
+    """Report the unhandled failure of a garbage-collected Deferred, laid out as Twisted does.
+
+    Two entries: the error message ``"Unhandled error in Deferred:"`` (followed by
+    *debug_info*, the creator and invoker stacks when debugging is on), then the failure
+    itself (``"Unhandled Error"`` and its traceback). :func:`add_observer` observers are
+    called once, with ``why`` starting ``"Unhandled error in Deferred:"``.
+    """
+    why = "Unhandled error in Deferred:"
+    if debug_info:
+        why += "\n" + debug_info
+    msg(why, isError=True)
+    _log_failure(failure, None, why, {})
 
 
 deferr = err
@@ -287,7 +308,13 @@ class _StreamFormatter(logging.Formatter):
     """
 
     def format(self, record: logging.LogRecord) -> str:
-        text = record.getMessage()
+        failure = getattr(record, "failure", None)
+        if isinstance(failure, Failure):
+            # An err() record: the text observers get, traceback unstripped (as Twisted's).
+            why = getattr(record, "why", None)
+            text = f"{_safe_str(why) if why else 'Unhandled Error'}\n{failure.getTraceback()}"
+        else:
+            text = record.getMessage()
         if record.exc_info:
             text = f"{text}\n{self.formatException(record.exc_info)}"
         system = getattr(record, "system", None) or "-"

@@ -319,3 +319,40 @@ def test_default_observer_writes_only_errors() -> None:
         observer.stop()
     text = observer.stderr.getvalue()
     assert "quiet" not in text and text.startswith("why\n") and "ValueError: loud" in text
+
+
+def test_unhandled_in_deferred_is_laid_out_as_twisted_does() -> None:
+    # Twisted 26 with startLogging, for a collected Deferred holding KeyError('lost'):
+    #   [-] Unhandled error in Deferred:
+    #   [-] Unhandled Error
+    #   	Traceback (most recent call last):
+    #   	Failure: builtins.KeyError: 'lost'
+    #   	(a line holding just a tab)
+    seen: list[tuple[Failure, str | None]] = []
+    stream = io.StringIO()
+    handler = log.startLogging(stream, setStdout=False)
+
+    def observer(f: Failure, why: str | None) -> None:
+        seen.append((f, why))
+
+    log.add_observer(observer)
+    failure = Failure(KeyError("lost"))
+    try:
+        events = _observed(lambda: log._unhandled_in_deferred(failure))
+    finally:
+        logging.getLogger("bridge").removeHandler(handler)
+        log.remove_observer(observer)
+    lines = [re.sub(r"^\S+ \S+ ", "", line) for line in stream.getvalue().split("\n")]
+    assert lines[1:] == [
+        "[-] Unhandled error in Deferred:",
+        "[-] Unhandled Error",
+        "\tTraceback (most recent call last):",
+        "\tFailure: builtins.KeyError: 'lost'",
+        "\t",
+        "",
+    ]
+    assert [(e["message"], e["isError"], e.get("failure")) for e in events] == [
+        (("Unhandled error in Deferred:",), True, None),
+        ((), 1, failure),
+    ]
+    assert seen == [(failure, "Unhandled error in Deferred:")]

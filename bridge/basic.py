@@ -41,6 +41,9 @@ __all__ = [
     "StringTooLongError",
 ]
 
+#: Twisted's module flag (unused there too); kept so that code reading it keeps working.
+DEBUG = 0
+
 
 class IncompleteNetstring(Exception):
     """Raise when more data is needed to complete a netstring (kept for Twisted parity)."""

@@ -76,13 +76,27 @@ def _summary_message(summary: str, args: tuple[object, ...]) -> str:
     return summary + "."
 
 
-class _SummaryError(Exception):
-    """Base for errors whose message is a fixed summary followed by their arguments."""
+def _first_line(message: str) -> str:
+    """Return the first non-blank line of *message*, stripped (the ConnectionLost family's)."""
+    for line in message.splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
 
-    _summary = ""
 
-    def __str__(self) -> str:
-        return _summary_message(self._summary, self.args)
+def _message_str(self: Exception) -> str:
+    """``str()`` of the simple errors: the class's ``MESSAGE``, the arguments, a full stop.
+
+    ``MESSAGE`` is looked up on the instance, so a subclass that only sets ``MESSAGE``
+    changes ``str()``, as with Twisted's errors. (A function shared as ``__str__`` rather
+    than a mixin, so that each class keeps Twisted's exact MRO.)
+    """
+    return _summary_message(getattr(self, "MESSAGE", ""), self.args)
+
+
+def _first_line_str(self: Exception) -> str:
+    """``str()`` of the ConnectionLost family: only the first non-blank line of ``MESSAGE``."""
+    return _summary_message(_first_line(getattr(self, "MESSAGE", "")), self.args)
 
 
 # -- binding and listening ---------------------------------------------------------------------
@@ -91,8 +105,8 @@ class _SummaryError(Exception):
 class BindError(Exception):
     """An error occurred binding to an interface."""
 
-    def __str__(self) -> str:
-        return _summary_message("An error occurred binding to an interface", self.args)
+    MESSAGE = "An error occurred binding to an interface"
+    __str__ = _message_str
 
 
 class CannotListenError(BindError):
@@ -124,15 +138,15 @@ class MulticastJoinError(Exception):
 class MessageLengthError(Exception):
     """Message is too long to send."""
 
-    def __str__(self) -> str:
-        return _summary_message("Message is too long to send", self.args)
+    MESSAGE = "Message is too long to send"
+    __str__ = _message_str
 
 
 class DNSLookupError(OSError):
     """DNS lookup failed."""
 
-    def __str__(self) -> str:
-        return _summary_message("DNS lookup failed", self.args)
+    MESSAGE = "DNS lookup failed"
+    __str__ = _message_str
 
 
 # -- connecting ---------------------------------------------------------------------------------
@@ -146,14 +160,14 @@ class ConnectError(Exception):
     :ivar osError: as given.
     """
 
-    _summary = "An error occurred while connecting"
+    MESSAGE = "An error occurred while connecting"
 
     def __init__(self, osError: object = None, string: object = "") -> None:
         self.osError = osError
         Exception.__init__(self, string)
 
     def __str__(self) -> str:
-        message = self._summary
+        message = self.MESSAGE
         if self.osError:
             message = f"{message}: {self.osError}"
         if self.args[0]:
@@ -167,61 +181,61 @@ class ConnectError(Exception):
 class ConnectBindError(ConnectError):
     """Couldn't bind."""
 
-    _summary = "Couldn't bind"
+    MESSAGE = "Couldn't bind"
 
 
 class UnknownHostError(ConnectError):
     """Hostname couldn't be looked up."""
 
-    _summary = "Hostname couldn't be looked up"
+    MESSAGE = "Hostname couldn't be looked up"
 
 
 class NoRouteError(ConnectError):
     """No route to host."""
 
-    _summary = "No route to host"
+    MESSAGE = "No route to host"
 
 
 class ConnectionRefusedError(ConnectError):
     """Connection was refused by other side."""
 
-    _summary = "Connection was refused by other side"
+    MESSAGE = "Connection was refused by other side"
 
 
 class TCPTimedOutError(ConnectError):
     """TCP connection timed out."""
 
-    _summary = "TCP connection timed out"
+    MESSAGE = "TCP connection timed out"
 
 
 class BadFileError(ConnectError):
     """File used for UNIX socket is no good."""
 
-    _summary = "File used for UNIX socket is no good"
+    MESSAGE = "File used for UNIX socket is no good"
 
 
 class ServiceNameUnknownError(ConnectError):
     """Service name given as port is unknown."""
 
-    _summary = "Service name given as port is unknown"
+    MESSAGE = "Service name given as port is unknown"
 
 
 class UserError(ConnectError):
     """User aborted connection."""
 
-    _summary = "User aborted connection"
+    MESSAGE = "User aborted connection"
 
 
 class TimeoutError(UserError):  # Twisted's name; shadows the builtin on purpose
     """User timeout caused connection failure."""
 
-    _summary = "User timeout caused connection failure"
+    MESSAGE = "User timeout caused connection failure"
 
 
 class SSLError(ConnectError):
     """An SSL error occurred."""
 
-    _summary = "An SSL error occurred"
+    MESSAGE = "An SSL error occurred"
 
 
 errnoMapping: dict[int, type[ConnectError]] = {  # noqa: N816 - Twisted's name
@@ -282,44 +296,33 @@ class ConnectionClosed(Exception):
 class ConnectionLost(ConnectionClosed):
     """Connection to the other side was lost in a non-clean fashion."""
 
-    def __str__(self) -> str:
-        return _summary_message(
-            "Connection to the other side was lost in a non-clean fashion", self.args
-        )
+    MESSAGE = "Connection to the other side was lost in a non-clean fashion"
+    __str__ = _first_line_str
 
 
 class ConnectionAborted(ConnectionLost):
     """Connection was aborted locally, using ``ITCPTransport.abortConnection``."""
 
-    def __str__(self) -> str:
-        return _summary_message(
-            "Connection was aborted locally using ITCPTransport.abortConnection", self.args
-        )
+    MESSAGE = "Connection was aborted locally using ITCPTransport.abortConnection"
 
 
 class ConnectionDone(ConnectionClosed):
     """Connection was closed cleanly."""
 
-    def __str__(self) -> str:
-        return _summary_message("Connection was closed cleanly", self.args)
+    MESSAGE = "Connection was closed cleanly"
+    __str__ = _message_str
 
 
 class FileDescriptorOverrun(ConnectionLost):
     """Raise when misuse of ``IUNIXTransport.sendFileDescriptor`` closed the connection."""
 
-    def __str__(self) -> str:
-        # Twisted's summary ends in a full stop of its own, so its message has two; kept.
-        return _summary_message(
-            "A mis-use of IUNIXTransport.sendFileDescriptor caused the connection to be closed.",
-            self.args,
-        )
+    MESSAGE = "A mis-use of IUNIXTransport.sendFileDescriptor caused the connection to be closed."
 
 
 class ConnectionFdescWentAway(ConnectionLost):
     """Uh (the file descriptor of a connection went away)."""
 
-    def __str__(self) -> str:
-        return _summary_message("Uh", self.args)
+    MESSAGE = "Uh"
 
 
 class AlreadyListened(Exception):
@@ -343,8 +346,7 @@ class ProcessDone(ConnectionDone):
         self.signal: int | None = None
         self.status = status
 
-    def __str__(self) -> str:
-        return _summary_message("A process has ended without apparent errors", self.args)
+    MESSAGE = "A process has ended without apparent errors"
 
     def __reduce__(self) -> tuple[object, ...]:
         return (self.__class__, (self.status,))
@@ -371,8 +373,7 @@ class ProcessTerminated(ConnectionLost):
             message += f" by signal {signal}"
         ConnectionLost.__init__(self, message)
 
-    def __str__(self) -> str:
-        return _summary_message("A process has ended with a probable error condition", self.args)
+    MESSAGE = "A process has ended with a probable error condition"
 
     def __reduce__(self) -> tuple[object, ...]:
         return (self.__class__, (self.exitCode, self.signal, self.status))
@@ -388,33 +389,29 @@ class ProcessExitedAlready(Exception):
 class NotConnectingError(RuntimeError):
     """The Connector was not connecting when it was asked to stop connecting."""
 
-    def __str__(self) -> str:
-        return _summary_message(
-            "The Connector was not connecting when it was asked to stop connecting", self.args
-        )
+    MESSAGE = "The Connector was not connecting when it was asked to stop connecting"
+    __str__ = _message_str
 
 
 class NotListeningError(RuntimeError):
     """The Port was not listening when it was asked to stop listening."""
 
-    def __str__(self) -> str:
-        return _summary_message(
-            "The Port was not listening when it was asked to stop listening", self.args
-        )
+    MESSAGE = "The Port was not listening when it was asked to stop listening"
+    __str__ = _message_str
 
 
 class AlreadyCalled(ValueError):
     """Tried to cancel an already-called event."""
 
-    def __str__(self) -> str:
-        return _summary_message("Tried to cancel an already-called event", self.args)
+    MESSAGE = "Tried to cancel an already-called event"
+    __str__ = _message_str
 
 
 class AlreadyCancelled(ValueError):
     """Tried to cancel an already-cancelled event."""
 
-    def __str__(self) -> str:
-        return _summary_message("Tried to cancel an already-cancelled event", self.args)
+    MESSAGE = "Tried to cancel an already-cancelled event"
+    __str__ = _message_str
 
 
 class ReactorNotRunning(RuntimeError):
@@ -460,13 +457,19 @@ class UnsupportedSocketType(Exception):
 class CertificateError(Exception):
     """Raise when no certificate was found where one was expected."""
 
+    MESSAGE = "We did not find a certificate where we expected to find one."
+
 
 class VerifyError(Exception):
     """Raise when something that was supposed to be signed could not be verified."""
 
+    MESSAGE = "Could not verify something that was supposed to be signed."
+
 
 class PeerVerifyError(VerifyError):
     """Raise when the peer rejected our verification."""
+
+    MESSAGE = "The peer rejected our verify error."
 
 
 # -- ready-made failures ------------------------------------------------------------------------

@@ -13,7 +13,8 @@ Interface methods take no ``self``: that is zope.interface's convention.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NewType
 
 from zope.interface import Attribute, Interface
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from bridge.failure import Failure
 
 __all__ = [
+    "Binding",
     "IAcceptableCiphers",
     "IAddress",
     "ICipher",
@@ -62,16 +64,20 @@ __all__ = [
     "IReactorSSL",
     "IReactorSocket",
     "IReactorTCP",
+    "IReactorTCP2",
     "IReactorThreads",
     "IReactorTime",
     "IReactorUDP",
     "IReactorUNIX",
     "IReactorUNIXDatagram",
+    "IReactorWin32Events",
     "IReadDescriptor",
     "IReadWriteDescriptor",
     "IResolutionReceiver",
+    "IResolver",
     "IResolverSimple",
     "ISSLTransport",
+    "IServiceCollection",
     "IStreamClientEndpoint",
     "IStreamClientEndpointStringParserWithReactor",
     "IStreamServerEndpoint",
@@ -710,6 +716,66 @@ class IReactorTCP(Interface):
         """Connect to TCP *port* of *host*, reporting to client *factory*."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Binding:
+    """How to bind a socket locally: address, port and socket options (see :data:`Binding`)."""
+
+    _address: str = ""
+    _port: int = 0
+    _reuseAddress: bool = False
+    _reusePort: bool = False
+
+
+Binding = NewType("Binding", _Binding)
+"""The opaque local-binding description ``IReactorTCP2`` takes (Twisted's
+``twisted.internet.tcp.makeBinding`` makes one; bridge's reactor does not provide
+``IReactorTCP2``, as Twisted's own reactors do not yet)."""
+
+
+class IReactorTCP2(IReactorTCP):
+    """Listen for and open TCP connections, binding through a :data:`Binding`."""
+
+    def listenTCP(  # type: ignore[override]
+        port: Binding, factory: IProtocolFactory, backlog: int = 50, interface: None = None
+    ) -> IListeningPort:
+        """Listen on the address, port and options described by *port*; *interface* is unused.
+
+        :raises bridge.error.CannotListenError: if the address cannot be bound.
+        """
+
+    def connectTCP(  # type: ignore[override]
+        host: str,
+        port: int,
+        factory: IProtocolFactory,
+        timeout: float = 30.0,
+        bindAddress: Binding | None = None,
+    ) -> IConnector:
+        """Connect to TCP *port* of *host*, binding the local end as *bindAddress* says."""
+
+
+class IReactorWin32Events(Interface):
+    """Watch Windows event objects (the Win32 event API; not provided by bridge)."""
+
+    def addEvent(event: object, fd: object, action: str) -> None:
+        """Call ``getattr(fd, action)()`` whenever *event* is signalled."""
+
+    def removeEvent(event: object) -> None:
+        """Stop watching *event*."""
+
+
+class IServiceCollection(Interface):
+    """A collection of named services."""
+
+    def getServiceNamed(serviceName: str) -> object:
+        """Return the child service called *serviceName* (``KeyError`` if there is none)."""
+
+    def addService(service: object) -> None:
+        """Add *service* to the collection."""
+
+    def removeService(service: object) -> None:
+        """Remove *service* from the collection."""
+
+
 class IReactorSSL(Interface):
     """Listen for and open TLS connections over TCP."""
 
@@ -835,6 +901,86 @@ class IResolverSimple(Interface):
 
     def getHostByName(name: str, timeout: Sequence[int] = ()) -> Deferred[str]:
         """Return a Deferred firing with an IPv4 address of *name*."""
+
+
+class IResolver(IResolverSimple):
+    """A full DNS resolver (Twisted Names' client interface; bridge provides no implementation).
+
+    Each ``lookup*`` method returns a Deferred firing with a tuple of three lists of resource
+    records (answers, authority, additional); *timeout* is a sequence of retry delays.
+    """
+
+    def query(query: object, timeout: Sequence[int]) -> Deferred[Any]:
+        """Send the DNS *query* (a ``Query``); fire with (answers, authority, additional)."""
+
+    def lookupAddress(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """Look up the IPv4 address (A) records of *name*."""
+
+    def lookupAddress6(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """Look up the A6 records (obsolete IPv6 address records) of *name*."""
+
+    def lookupIPV6Address(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """Look up the IPv6 address (AAAA) records of *name*."""
+
+    def lookupMailExchange(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """Look up the mail exchanger (MX) records of *name*."""
+
+    def lookupNameservers(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """Look up the name server (NS) records of *name*."""
+
+    def lookupCanonicalName(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """Look up the canonical name (CNAME) records of *name*."""
+
+    def lookupMailBox(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """Look up the mailbox (MB) records of *name*."""
+
+    def lookupMailGroup(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """Look up the mail group (MG) records of *name*."""
+
+    def lookupMailRename(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """Look up the mail rename (MR) records of *name*."""
+
+    def lookupPointer(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """Look up the domain name pointer (PTR) records of *name*."""
+
+    def lookupAuthority(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """Look up the start of authority (SOA) records of *name*."""
+
+    def lookupNull(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """Look up the null (NULL) records of *name*."""
+
+    def lookupWellKnownServices(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """Look up the well-known service (WKS) records of *name*."""
+
+    def lookupHostInfo(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """Look up the host information (HINFO) records of *name*."""
+
+    def lookupMailboxInfo(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """Look up the mailbox information (MINFO) records of *name*."""
+
+    def lookupText(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """Look up the text (TXT) records of *name*."""
+
+    def lookupSenderPolicy(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """Look up the sender policy (SPF) records of *name*."""
+
+    def lookupResponsibility(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """Look up the responsible person (RP) records of *name*."""
+
+    def lookupAFSDatabase(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """Look up the AFS database (AFSDB) records of *name*."""
+
+    def lookupService(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """Look up the service location (SRV) records of *name*."""
+
+    def lookupAllRecords(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """Look up the records of every type (an ALL_RECORDS query) of *name*."""
+
+    def lookupZone(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """Look up the the records of a whole zone (a zone transfer, AXFR) of *name*."""
+
+    def lookupNamingAuthorityPointer(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """Look up the naming authority pointer (NAPTR) records of *name*."""
 
 
 class IHostResolution(Interface):

@@ -212,7 +212,7 @@ class ReconnectingClientFactory(ClientFactory):
             self.connector = connector
             self.retry()
 
-    def clientConnectionLost(self, connector: Any, reason: Failure) -> None:
+    def clientConnectionLost(self, connector: Any, unused_reason: Failure) -> None:
         """Schedule a reconnection unless :meth:`stopTrying` was called."""
         if self.continueTrying:
             self.connector = connector

@@ -63,6 +63,36 @@ def test_message_matches_twisted(name: str, args: tuple[object, ...]) -> None:
     assert str(ours) == expected
 
 
+#: Twisted's MESSAGE is the class docstring there; bridge keeps its text, stripped
+#: (docs/porting.md, "Errors, addresses, framing and test helpers").
+DOCSTRING_MESSAGES = {"ConnectionLost", "ProcessTerminated"}
+
+
+@pytest.mark.parametrize("name", ERROR_NAMES)
+def test_message_attribute_and_mro_match_twisted(name: str) -> None:
+    ours, theirs = getattr(error, name), getattr(terror, name)
+    assert [c.__name__ for c in ours.__mro__] == [c.__name__ for c in theirs.__mro__]
+    assert hasattr(ours, "MESSAGE") == hasattr(theirs, "MESSAGE")
+    if not hasattr(theirs, "MESSAGE"):
+        return
+    if name in DOCSTRING_MESSAGES:
+        assert ours.MESSAGE == theirs.MESSAGE.strip().splitlines()[0]
+    else:
+        assert ours.MESSAGE == theirs.MESSAGE
+
+
+@pytest.mark.parametrize("name", ERROR_NAMES)
+@pytest.mark.parametrize("args", [(), ("a",), ("a", "b")])
+def test_subclass_message_drives_str_as_in_twisted(name: str, args: tuple[object, ...]) -> None:
+    theirs_cls = getattr(terror, name)
+    if "MESSAGE" not in vars(theirs_cls) or name in ("ProcessDone", "CannotListenError"):
+        return  # ProcessDone/CannotListenError build their own arguments
+    message = "\n  custom text\n  more  \n"
+    theirs = type("Sub", (theirs_cls,), {"MESSAGE": message})(*args)
+    ours = type("Sub", (getattr(error, name),), {"MESSAGE": message})(*args)
+    assert str(ours) == str(theirs)
+
+
 @pytest.mark.parametrize(
     ("exit_code", "signal", "status"),
     [(None, None, None), (1, None, 256), (None, 9, 9), (2, 15, 0)],

@@ -11,7 +11,7 @@ from bridge import interfaces
 
 tinterfaces = pytest.importorskip("twisted.internet.interfaces")
 
-OURS = {name: getattr(interfaces, name) for name in interfaces.__all__}
+OURS = {name: getattr(interfaces, name) for name in interfaces.__all__ if name.startswith("I")}
 
 # Where Twisted's interface spells an argument differently or leaves out a default we give
 # (the reactor contract of this project), the difference is listed here on purpose.
@@ -101,6 +101,7 @@ def test_public_surface() -> None:
     import bridge.interfaces as module
 
     assert sorted(module.__all__) == [
+        "Binding",
         "IAcceptableCiphers",
         "IAddress",
         "ICipher",
@@ -141,16 +142,20 @@ def test_public_surface() -> None:
         "IReactorSSL",
         "IReactorSocket",
         "IReactorTCP",
+        "IReactorTCP2",
         "IReactorThreads",
         "IReactorTime",
         "IReactorUDP",
         "IReactorUNIX",
         "IReactorUNIXDatagram",
+        "IReactorWin32Events",
         "IReadDescriptor",
         "IReadWriteDescriptor",
         "IResolutionReceiver",
+        "IResolver",
         "IResolverSimple",
         "ISSLTransport",
+        "IServiceCollection",
         "IStreamClientEndpoint",
         "IStreamClientEndpointStringParserWithReactor",
         "IStreamServerEndpoint",
@@ -198,3 +203,9 @@ def test_every_bridge_class_provides_what_it_declares() -> None:
             assert verifyClass(iface, cls), (cls, iface)
             checked += 1
     assert checked > 20
+
+
+def test_binding_is_an_opaque_newtype_as_in_twisted() -> None:
+    assert interfaces.Binding.__supertype__.__name__ == tinterfaces.Binding.__supertype__.__name__
+    binding = interfaces.Binding(interfaces._Binding("127.0.0.1", 8080))
+    assert binding._port == 8080 and not binding._reusePort

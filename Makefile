@@ -7,7 +7,7 @@ ALL_PYTHONS ?= 3.10 3.11 3.12 3.13
 
 .PHONY: demo test test-all lint types unit docs bench bench-quick clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml bridge/_cdefer.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'

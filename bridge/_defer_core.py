@@ -17,17 +17,35 @@ Design notes (why the code looks the way it does):
   measured faster than yielding a Python object that mimics the Future protocol (the
   ``_asyncio_future_blocking`` duck-typing route). Without a running loop it yields the
   Deferred itself to ``ensureDeferred``'s trampoline, as Twisted does.
+* ``await`` is the hot path of asyncio users, and a Python ``__await__`` costs a generator
+  per await, several times a C Future's. So when ``bridge/_cdefer.c`` is built (at install,
+  when a compiler is present) Deferred's base class is its ``DeferredBase``: it holds
+  ``callbacks``/``called``/``paused``/``result`` as C members and answers ``await`` in C
+  (a fired result comes back through ``am_send`` with no frame; an unfired Deferred in a
+  Task waits on the same loop Future as above). Everything else stays in Python, and the
+  pure-Python path (``BRIDGE_NO_SPEEDUPS=1``) remains the reference the tests run too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import traceback
 import types
 from asyncio import events as _events
 from collections.abc import Callable, Generator
-from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, TypeVar, cast, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Concatenate,
+    Generic,
+    ParamSpec,
+    TypeVar,
+    cast,
+    overload,
+)
 
 from bridge import log as _log
 from bridge.failure import Failure
@@ -51,7 +69,38 @@ R = TypeVar("R")
 P = ParamSpec("P")
 
 _get_running_loop = _events._get_running_loop
-_new_deferred = object.__new__
+
+
+class _PyDeferredBase:
+    """Pure-Python stand-in for the C ``DeferredBase`` (used when it is not built)."""
+
+    __slots__ = ("callbacks", "called", "paused", "result")
+
+
+def _load_speedups() -> type:
+    """Return the C base class of Deferred, or the pure-Python one.
+
+    The C one (``bridge/_cdefer.c``, built at install time when a compiler is present) only
+    speeds up ``await`` of a Deferred that already has its result; behaviour is the same.
+    ``BRIDGE_NO_SPEEDUPS=1`` in the environment picks the pure-Python one.
+    """
+    if os.environ.get("BRIDGE_NO_SPEEDUPS"):
+        return _PyDeferredBase
+    try:
+        import bridge._cdefer as _cdefer
+    except ImportError:
+        return _PyDeferredBase
+    _cdefer._setup(Failure, _get_running_loop)
+    return _cdefer.DeferredBase
+
+
+if TYPE_CHECKING:
+    _DeferredBase = _PyDeferredBase
+else:
+    _DeferredBase = _load_speedups()
+#: True when the C speed-ups are in use.
+HAVE_SPEEDUPS: bool = _DeferredBase is not _PyDeferredBase
+_new_deferred = _DeferredBase.__new__
 _CoroutineType = types.CoroutineType
 
 
@@ -137,7 +186,7 @@ class _Unhandled:
             traceback.print_exc()
 
 
-class Deferred(Generic[T]):
+class Deferred(_DeferredBase, Generic[T]):
     """Hold a callback chain that runs when a result, or a failure, becomes available.
 
     :param canceller: called with the Deferred by :meth:`cancel`; if it does not fire the
@@ -147,16 +196,8 @@ class Deferred(Generic[T]):
     coroutines run by :func:`bridge.defer.ensureDeferred`.
     """
 
-    __slots__ = (
-        "__weakref__",
-        "_canceller",
-        "_running",
-        "_unhandled",
-        "callbacks",
-        "called",
-        "paused",
-        "result",
-    )
+    # callbacks, called, paused and result are slots of the base class.
+    __slots__ = ("__weakref__", "_canceller", "_running", "_unhandled")
 
     debug: ClassVar[bool] = False
     callbacks: list[tuple[Any, ...]]
@@ -557,9 +598,10 @@ class Deferred(Generic[T]):
 
     # -- asyncio interoperation -----------------------------------------------------------
 
-    def __await__(self) -> Generator[Any, Any, T]:
-        # Fired, not paused (so not waiting on another Deferred) and not running callbacks:
-        # the result is final; return it without yielding.
+    def _await_slow(self) -> Generator[Any, Any, T]:
+        # `await d` (pure Python), and the C base class's fallback for the cases it leaves
+        # to Python. Fired, not paused (so not waiting on another Deferred) and not running
+        # callbacks: the result is final; return it without yielding.
         if self.called and not self.paused and not self.callbacks:
             result = self.result
             if isinstance(result, Failure):
@@ -595,9 +637,22 @@ class Deferred(Generic[T]):
             raise result.value.with_traceback(result.tb)
         return result  # type: ignore[no-any-return]
 
-    def _cancelled_while_awaited(self, entry: tuple[Any, ...]) -> Any:
+    def _await_thrown(self, future: Any, entry: tuple[Any, ...], error: BaseException) -> Any:
+        """Called by the C await when the waiting Task throws *error* into it."""
+        if isinstance(error, asyncio.CancelledError) and future.cancelled():
+            return self._cancelled_while_awaited(entry, error)
+        raise error
+
+    def _raise_failure(self, failure: Failure) -> None:
+        """Called by the C await: raise the failure the awaited Deferred ended with."""
+        raise failure.value.with_traceback(failure.tb)
+
+    def _cancelled_while_awaited(
+        self, entry: tuple[Any, ...], error: BaseException | None = None
+    ) -> Any:
         """The awaiting Task was cancelled: cancel this Deferred and see what it says."""
-        error = sys.exc_info()[1]
+        if error is None:
+            error = sys.exc_info()[1]
         callbacks = self.callbacks
         for index, item in enumerate(callbacks):
             if item is entry:  # identity: never call user objects' __eq__
@@ -617,7 +672,13 @@ class Deferred(Generic[T]):
                 return result
         raise error  # type: ignore[misc]
 
-    __iter__ = __await__
+    if TYPE_CHECKING:
+
+        def __await__(self) -> Generator[Any, Any, T]: ...
+
+    elif not HAVE_SPEEDUPS:
+        __await__ = _await_slow
+    __iter__ = _await_slow
 
     def asFuture(self, loop: Any) -> Any:
         """Return an :class:`asyncio.Future` on *loop* that gets this Deferred's result.

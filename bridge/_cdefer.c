@@ -1,0 +1,639 @@
+/* Optional C speed-ups for bridge's Deferred (pure-Python fallback in _defer_core.py).
+ *
+ * DeferredBase: the C base class of bridge.defer.Deferred. It holds the four attributes that
+ * decide whether a Deferred's result is final (callbacks, called, paused, result) as C
+ * members, so Python code reads and writes them as fast as __slots__, and it gives the type
+ * an `await` slot written in C:
+ *
+ *   - fired, not paused, no callbacks left, and the result is not a Failure: return a tiny
+ *     iterator that hands back the result on its first send (the `am_send` protocol, so the
+ *     awaiting coroutine gets the value without a generator, a frame or an exception);
+ *   - anything else: call the Python method `_await_slow()` (a generator) which knows how to
+ *     raise a Failure, wait in an asyncio Task, or yield to ensureDeferred's trampoline.
+ *
+ * Nothing else of the Deferred's behaviour lives here: the Python class stays the reference.
+ */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+static PyObject *failure_type = NULL;      /* bridge.failure.Failure, set by _setup() */
+static PyObject *get_running_loop = NULL;  /* asyncio's _get_running_loop, set by _setup() */
+static PyObject *set_future_func = NULL;   /* this module's _set_future */
+static PyObject *str_await_slow = NULL;
+static PyObject *str_await_thrown = NULL;
+static PyObject *str_raise_failure = NULL;
+static PyObject *str_run_callbacks = NULL;
+static PyObject *str_create_future = NULL;
+static PyObject *str_done = NULL;
+static PyObject *str_result = NULL;
+static PyObject *str_set_result = NULL;
+static PyObject *str_blocking = NULL;
+
+static int
+is_failure(PyObject *obj)
+{
+    return failure_type != NULL && PyObject_TypeCheck(obj, (PyTypeObject *)failure_type);
+}
+
+/* Build an exception instance from throw()'s (type[, value[, traceback]]) arguments. */
+static PyObject *
+make_exception(PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *typ, *val = NULL, *tb = NULL, *exc;
+    if (nargs < 1 || nargs > 3) {
+        PyErr_SetString(PyExc_TypeError, "throw() takes 1 to 3 arguments");
+        return NULL;
+    }
+    typ = args[0];
+    if (nargs > 1 && args[1] != Py_None) {
+        val = args[1];
+    }
+    if (nargs > 2 && args[2] != Py_None) {
+        tb = args[2];
+    }
+    if (PyExceptionInstance_Check(typ)) {
+        exc = typ;
+        Py_INCREF(exc);
+    }
+    else if (PyExceptionClass_Check(typ)) {
+        if (val != NULL && PyObject_TypeCheck(val, (PyTypeObject *)typ)) {
+            exc = val;
+            Py_INCREF(exc);
+        }
+        else if (val == NULL) {
+            exc = PyObject_CallNoArgs(typ);
+        }
+        else {
+            exc = PyObject_CallOneArg(typ, val);
+        }
+        if (exc == NULL) {
+            return NULL;
+        }
+    }
+    else {
+        PyErr_SetString(PyExc_TypeError,
+                        "exceptions must be classes or instances deriving from BaseException");
+        return NULL;
+    }
+    if (tb != NULL && PyException_SetTraceback(exc, tb) < 0) {
+        Py_DECREF(exc);
+        return NULL;
+    }
+    return exc;
+}
+
+/* Turn a send result into the tp_iternext protocol (StopIteration carries the value). */
+static PyObject *
+send_to_next(PySendResult status, PyObject *value)
+{
+    PyObject *stop;
+    if (status == PYGEN_NEXT) {
+        return value;
+    }
+    if (status == PYGEN_ERROR) {
+        return NULL;
+    }
+    stop = PyObject_CallOneArg(PyExc_StopIteration, value);
+    Py_DECREF(value);
+    if (stop != NULL) {
+        PyErr_SetObject(PyExc_StopIteration, stop);
+        Py_DECREF(stop);
+    }
+    return NULL;
+}
+
+/* ---- _DoneIter: returns one value and stops ------------------------------------------ */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *value; /* NULL once handed out */
+} DoneIter;
+
+static PyTypeObject DoneIter_Type;
+
+static int
+doneiter_traverse(DoneIter *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->value);
+    return 0;
+}
+
+static int
+doneiter_clear(DoneIter *self)
+{
+    Py_CLEAR(self->value);
+    return 0;
+}
+
+static void
+doneiter_dealloc(DoneIter *self)
+{
+    PyObject_GC_UnTrack(self);
+    Py_CLEAR(self->value);
+    PyObject_GC_Del(self);
+}
+
+static PySendResult
+doneiter_am_send(DoneIter *self, PyObject *arg, PyObject **presult)
+{
+    PyObject *value = self->value;
+    if (value == NULL) {
+        value = Py_None;
+        Py_INCREF(value);
+    }
+    else {
+        self->value = NULL; /* hand over our reference */
+    }
+    *presult = value;
+    return PYGEN_RETURN;
+}
+
+static PyObject *
+doneiter_iternext(DoneIter *self)
+{
+    PyObject *value = self->value;
+    PyObject *stop;
+    if (value == NULL) {
+        PyErr_SetNone(PyExc_StopIteration);
+        return NULL;
+    }
+    self->value = NULL;
+    /* Wrap the value so that tuples and exceptions come back unchanged. */
+    stop = PyObject_CallOneArg(PyExc_StopIteration, value);
+    Py_DECREF(value);
+    if (stop == NULL) {
+        return NULL;
+    }
+    PyErr_SetObject(PyExc_StopIteration, stop);
+    Py_DECREF(stop);
+    return NULL;
+}
+
+static PyObject *
+doneiter_send(DoneIter *self, PyObject *arg)
+{
+    return doneiter_iternext(self);
+}
+
+static PyObject *
+doneiter_throw(DoneIter *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *typ, *val = NULL, *tb = NULL;
+    if (nargs < 1 || nargs > 3) {
+        PyErr_SetString(PyExc_TypeError, "throw() takes 1 to 3 arguments");
+        return NULL;
+    }
+    typ = args[0];
+    if (nargs > 1) {
+        val = args[1];
+    }
+    if (nargs > 2) {
+        tb = args[2];
+    }
+    Py_CLEAR(self->value);
+    if (val == NULL || val == Py_None) {
+        if (PyExceptionInstance_Check(typ)) {
+            PyErr_SetObject((PyObject *)Py_TYPE(typ), typ);
+        }
+        else {
+            PyErr_SetNone(typ);
+        }
+        return NULL;
+    }
+    Py_INCREF(typ);
+    Py_INCREF(val);
+    Py_XINCREF(tb);
+    PyErr_Restore(typ, val, tb == Py_None ? NULL : tb);
+    if (tb == Py_None) {
+        Py_DECREF(tb);
+    }
+    return NULL;
+}
+
+static PyObject *
+doneiter_close(DoneIter *self, PyObject *unused)
+{
+    Py_CLEAR(self->value);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef doneiter_methods[] = {
+    {"send", (PyCFunction)doneiter_send, METH_O, NULL},
+    {"throw", (PyCFunction)(void (*)(void))doneiter_throw, METH_FASTCALL, NULL},
+    {"close", (PyCFunction)doneiter_close, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyAsyncMethods doneiter_as_async = {
+    0,                              /* am_await */
+    0,                              /* am_aiter */
+    0,                              /* am_anext */
+    (sendfunc)doneiter_am_send,     /* am_send */
+};
+
+static PyTypeObject DoneIter_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "bridge._cdefer.DoneIter",
+    .tp_basicsize = sizeof(DoneIter),
+    .tp_dealloc = (destructor)doneiter_dealloc,
+    .tp_as_async = &doneiter_as_async,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)doneiter_traverse,
+    .tp_clear = (inquiry)doneiter_clear,
+    .tp_iter = PyObject_SelfIter,
+    .tp_iternext = (iternextfunc)doneiter_iternext,
+    .tp_methods = doneiter_methods,
+};
+
+/* ---- WaitIter: an asyncio Task waits on a Future that the Deferred's chain resolves ---- */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *deferred;
+    PyObject *future;
+    PyObject *entry; /* the callback entry, found again by identity on cancellation */
+    int yielded;
+} WaitIter;
+
+static PyTypeObject WaitIter_Type;
+
+static int
+waititer_traverse(WaitIter *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->deferred);
+    Py_VISIT(self->future);
+    Py_VISIT(self->entry);
+    return 0;
+}
+
+static int
+waititer_clear(WaitIter *self)
+{
+    Py_CLEAR(self->deferred);
+    Py_CLEAR(self->future);
+    Py_CLEAR(self->entry);
+    return 0;
+}
+
+static void
+waititer_dealloc(WaitIter *self)
+{
+    PyObject_GC_UnTrack(self);
+    waititer_clear(self);
+    PyObject_GC_Del(self);
+}
+
+static PySendResult
+waititer_am_send(WaitIter *self, PyObject *arg, PyObject **presult)
+{
+    PyObject *future = self->future, *result;
+    if (future == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "cannot reuse an already awaited Deferred wait");
+        return PYGEN_ERROR;
+    }
+    if (!self->yielded) {
+        PyObject *done = PyObject_CallMethodNoArgs(future, str_done);
+        int is_done;
+        if (done == NULL) {
+            return PYGEN_ERROR;
+        }
+        is_done = PyObject_IsTrue(done);
+        Py_DECREF(done);
+        if (is_done < 0) {
+            return PYGEN_ERROR;
+        }
+        if (!is_done) {
+            if (PyObject_SetAttr(future, str_blocking, Py_True) < 0) {
+                return PYGEN_ERROR;
+            }
+            self->yielded = 1;
+            Py_INCREF(future);
+            *presult = future;
+            return PYGEN_NEXT;
+        }
+    }
+    result = PyObject_CallMethodNoArgs(future, str_result);
+    if (result != NULL && is_failure(result)) {
+        PyObject *raised = PyObject_CallMethodOneArg(self->deferred, str_raise_failure, result);
+        Py_DECREF(result);
+        Py_XDECREF(raised);
+        if (raised != NULL) {
+            PyErr_SetString(PyExc_RuntimeError, "_raise_failure() did not raise");
+        }
+        result = NULL;
+    }
+    waititer_clear(self);
+    if (result == NULL) {
+        return PYGEN_ERROR;
+    }
+    *presult = result;
+    return PYGEN_RETURN;
+}
+
+static PyObject *
+waititer_iternext(WaitIter *self)
+{
+    PyObject *value = NULL;
+    PySendResult status = waititer_am_send(self, Py_None, &value);
+    return send_to_next(status, value);
+}
+
+static PyObject *
+waititer_send(WaitIter *self, PyObject *arg)
+{
+    PyObject *value = NULL;
+    PySendResult status = waititer_am_send(self, arg, &value);
+    return send_to_next(status, value);
+}
+
+static PyObject *
+waititer_throw(WaitIter *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *exc, *value;
+    exc = make_exception(args, nargs);
+    if (exc == NULL) {
+        return NULL;
+    }
+    if (self->deferred == NULL) {
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+        Py_DECREF(exc);
+        return NULL;
+    }
+    value = PyObject_CallMethodObjArgs(self->deferred, str_await_thrown, self->future,
+                                       self->entry, exc, NULL);
+    Py_DECREF(exc);
+    waititer_clear(self);
+    return send_to_next(value == NULL ? PYGEN_ERROR : PYGEN_RETURN, value);
+}
+
+static PyObject *
+waititer_close(WaitIter *self, PyObject *unused)
+{
+    waititer_clear(self);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef waititer_methods[] = {
+    {"send", (PyCFunction)waititer_send, METH_O, NULL},
+    {"throw", (PyCFunction)(void (*)(void))waititer_throw, METH_FASTCALL, NULL},
+    {"close", (PyCFunction)waititer_close, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyAsyncMethods waititer_as_async = {
+    0,                              /* am_await */
+    0,                              /* am_aiter */
+    0,                              /* am_anext */
+    (sendfunc)waititer_am_send,     /* am_send */
+};
+
+static PyTypeObject WaitIter_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "bridge._cdefer.WaitIter",
+    .tp_basicsize = sizeof(WaitIter),
+    .tp_dealloc = (destructor)waititer_dealloc,
+    .tp_as_async = &waititer_as_async,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)waititer_traverse,
+    .tp_clear = (inquiry)waititer_clear,
+    .tp_iter = PyObject_SelfIter,
+    .tp_iternext = (iternextfunc)waititer_iternext,
+    .tp_methods = waititer_methods,
+};
+
+/* ---- DeferredBase --------------------------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *callbacks;
+    PyObject *called;
+    PyObject *paused;
+    PyObject *result;
+} DeferredBase;
+
+static int
+base_traverse(DeferredBase *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->callbacks);
+    Py_VISIT(self->called);
+    Py_VISIT(self->paused);
+    Py_VISIT(self->result);
+    return 0;
+}
+
+static int
+base_clear(DeferredBase *self)
+{
+    Py_CLEAR(self->callbacks);
+    Py_CLEAR(self->called);
+    Py_CLEAR(self->paused);
+    Py_CLEAR(self->result);
+    return 0;
+}
+
+static void
+base_dealloc(DeferredBase *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    base_clear(self);
+    tp->tp_free((PyObject *)self);
+}
+
+static PyObject *
+base_await(DeferredBase *self)
+{
+    PyObject *result = self->result;
+    PyObject *callbacks = self->callbacks;
+    PyObject *paused = self->paused;
+    if (self->called == Py_True && result != NULL && callbacks != NULL
+        && PyList_CheckExact(callbacks) && PyList_GET_SIZE(callbacks) == 0
+        && paused != NULL && PyLong_CheckExact(paused) && PyObject_Not(paused) == 1
+        && !is_failure(result)) {
+        DoneIter *it = PyObject_GC_New(DoneIter, &DoneIter_Type);
+        if (it == NULL) {
+            return NULL;
+        }
+        Py_INCREF(result);
+        it->value = result;
+        PyObject_GC_Track(it);
+        return (PyObject *)it;
+    }
+    if (self->called != Py_True && get_running_loop != NULL && set_future_func != NULL
+        && callbacks != NULL && PyList_CheckExact(callbacks)) {
+        /* Not fired yet: inside an asyncio Task, wait on a loop Future our chain resolves. */
+        PyObject *loop = PyObject_CallNoArgs(get_running_loop);
+        PyObject *future, *args, *entry;
+        WaitIter *it;
+        if (loop == NULL) {
+            return NULL;
+        }
+        if (loop == Py_None) {
+            Py_DECREF(loop);
+            return PyObject_CallMethodNoArgs((PyObject *)self, str_await_slow);
+        }
+        future = PyObject_CallMethodNoArgs(loop, str_create_future);
+        Py_DECREF(loop);
+        if (future == NULL) {
+            return NULL;
+        }
+        args = PyTuple_Pack(1, future);
+        if (args == NULL) {
+            Py_DECREF(future);
+            return NULL;
+        }
+        entry = PyTuple_Pack(6, set_future_func, args, Py_None, set_future_func, args, Py_None);
+        Py_DECREF(args);
+        if (entry == NULL || PyList_Append(callbacks, entry) < 0) {
+            Py_XDECREF(entry);
+            Py_DECREF(future);
+            return NULL;
+        }
+        it = PyObject_GC_New(WaitIter, &WaitIter_Type);
+        if (it == NULL) {
+            Py_DECREF(entry);
+            Py_DECREF(future);
+            return NULL;
+        }
+        Py_INCREF(self);
+        it->deferred = (PyObject *)self;
+        it->future = future;
+        it->entry = entry;
+        it->yielded = 0;
+        PyObject_GC_Track(it);
+        return (PyObject *)it;
+    }
+    return PyObject_CallMethodNoArgs((PyObject *)self, str_await_slow);
+}
+
+static PyMemberDef base_members[] = {
+    {"callbacks", T_OBJECT_EX, offsetof(DeferredBase, callbacks), 0, NULL},
+    {"called", T_OBJECT_EX, offsetof(DeferredBase, called), 0, NULL},
+    {"paused", T_OBJECT_EX, offsetof(DeferredBase, paused), 0, NULL},
+    {"result", T_OBJECT_EX, offsetof(DeferredBase, result), 0, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyAsyncMethods base_as_async = {
+    (unaryfunc)base_await, /* am_await */
+    0,                     /* am_aiter */
+    0,                     /* am_anext */
+    0,                     /* am_send */
+};
+
+static PyTypeObject DeferredBase_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "bridge._cdefer.DeferredBase",
+    .tp_basicsize = sizeof(DeferredBase),
+    .tp_dealloc = (destructor)base_dealloc,
+    .tp_as_async = &base_as_async,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)base_traverse,
+    .tp_clear = (inquiry)base_clear,
+    .tp_members = base_members,
+    .tp_new = PyType_GenericNew,
+};
+
+/* ---- module ----------------------------------------------------------------------------- */
+
+static PyObject *
+setup(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyType_Check(args[0]) || !PyCallable_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "_setup(failure_type, get_running_loop)");
+        return NULL;
+    }
+    Py_INCREF(args[0]);
+    Py_XSETREF(failure_type, args[0]);
+    Py_INCREF(args[1]);
+    Py_XSETREF(get_running_loop, args[1]);
+    Py_RETURN_NONE;
+}
+
+/* The callback entry of an awaited Deferred: give the Future the chain's result. */
+static PyObject *
+set_future(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *done, *ok;
+    int is_done;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "_set_future(result, future)");
+        return NULL;
+    }
+    done = PyObject_CallMethodNoArgs(args[1], str_done);
+    if (done == NULL) {
+        return NULL;
+    }
+    is_done = PyObject_IsTrue(done);
+    Py_DECREF(done);
+    if (is_done < 0) {
+        return NULL;
+    }
+    if (is_done) {
+        /* The awaiting Task was cancelled meanwhile: leave the result in the Deferred. */
+        Py_INCREF(args[0]);
+        return args[0];
+    }
+    ok = PyObject_CallMethodOneArg(args[1], str_set_result, args[0]);
+    if (ok == NULL) {
+        return NULL;
+    }
+    Py_DECREF(ok);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef module_methods[] = {
+    {"_setup", (PyCFunction)(void (*)(void))setup, METH_FASTCALL, NULL},
+    {"_set_future", (PyCFunction)(void (*)(void))set_future, METH_FASTCALL, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef cdefer_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "bridge._cdefer",
+    .m_doc = "Optional C speed-ups for bridge.defer.Deferred.",
+    .m_size = -1,
+    .m_methods = module_methods,
+};
+
+PyMODINIT_FUNC
+PyInit__cdefer(void)
+{
+    PyObject *module;
+    if (PyType_Ready(&DoneIter_Type) < 0 || PyType_Ready(&WaitIter_Type) < 0
+        || PyType_Ready(&DeferredBase_Type) < 0) {
+        return NULL;
+    }
+#define INTERN(var, text)                              \
+    if ((var = PyUnicode_InternFromString(text)) == NULL) { \
+        return NULL;                                    \
+    }
+    INTERN(str_await_slow, "_await_slow")
+    INTERN(str_await_thrown, "_await_thrown")
+    INTERN(str_raise_failure, "_raise_failure")
+    INTERN(str_run_callbacks, "_run_callbacks")
+    INTERN(str_create_future, "create_future")
+    INTERN(str_done, "done")
+    INTERN(str_result, "result")
+    INTERN(str_set_result, "set_result")
+    INTERN(str_blocking, "_asyncio_future_blocking")
+#undef INTERN
+    module = PyModule_Create(&cdefer_module);
+    if (module == NULL) {
+        return NULL;
+    }
+    set_future_func = PyObject_GetAttrString(module, "_set_future");
+    if (set_future_func == NULL) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    Py_INCREF(&DeferredBase_Type);
+    if (PyModule_AddObject(module, "DeferredBase", (PyObject *)&DeferredBase_Type) < 0) {
+        Py_DECREF(&DeferredBase_Type);
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}

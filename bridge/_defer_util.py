@@ -193,20 +193,24 @@ def race(ds: Sequence[Deferred[T]]) -> Deferred[tuple[int, T]]:
 
     winner: Deferred[tuple[int, T]] = Deferred(cancel)
 
+    won = [False]
+
     def succeeded(result: T, index: int) -> None:
         remaining[0] -= 1
-        if winner.called:
+        if won[0]:
             return None
-        winner.callback((index, result))
+        won[0] = True
+        # As Twisted: the losers are cancelled before the winner's result is passed on.
         for other in ds:
             if other is not ds[index]:
                 other.cancel()
+        winner.callback((index, result))
         return None
 
     def failed(failure: Failure, index: int) -> None:
         remaining[0] -= 1
         failures[index] = failure
-        if not remaining[0] and not winner.called:
+        if not remaining[0] and not won[0]:
             winner.errback(FailureGroup([f for f in failures if f is not None]))
         return None
 

@@ -106,6 +106,17 @@ def test_race_first_success_wins_and_cancels_others() -> None:
     assert a.called
 
 
+def test_race_cancels_losers_before_passing_on_the_winner() -> None:
+    events: list[str] = []
+    loser: Deferred[int] = Deferred(lambda _: events.append("loser cancelled"))
+    first: Deferred[int] = Deferred()
+    d = race([loser, first])
+    d.addCallback(lambda r: events.append(f"winner {r}"))
+    first.callback(5)
+    assert events == ["loser cancelled", "winner (1, 5)"]
+    assert success_result_of(d) is None
+
+
 def test_race_all_fail() -> None:
     d = race([fail(ValueError()), fail(KeyError())])
     f = failure_result_of(d, FailureGroup)

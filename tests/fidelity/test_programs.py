@@ -62,6 +62,13 @@ KNOWN: dict[str, str | None] = {
     "delayedcall_str": None,
     "refused_message": None,
     "unix_datagram": None,
+    "defer_reference": None,
+    "inline_cancel_timeout": None,
+    "coroutine_cancel": None,
+    "failure_api": None,
+    "log_legacy": None,
+    "task_howto": None,
+    "threads_howto": None,
 }
 
 #: program name -> documented deliberate difference: the program is not compared.

@@ -60,45 +60,6 @@ OMITTED: dict[str, str] = {
 
 #: Gaps in the networking modules: net-fidelity is adding these. Delete a line when it lands.
 NET_PENDING: set[str] = {
-    # bridge.error: Twisted's per-class default message.
-    *(
-        f"twisted.internet.error:{name}.MESSAGE"
-        for name in [
-            "AlreadyCalled",
-            "AlreadyCancelled",
-            "BadFileError",
-            "BindError",
-            "CannotListenError",
-            "CertificateError",
-            "ConnectBindError",
-            "ConnectError",
-            "ConnectionDone",
-            "ConnectionFdescWentAway",
-            "ConnectionLost",
-            "ConnectionRefusedError",
-            "DNSLookupError",
-            "MessageLengthError",
-            "NoRouteError",
-            "NotConnectingError",
-            "NotListeningError",
-            "PeerVerifyError",
-            "ProcessDone",
-            "ProcessTerminated",
-            "SSLError",
-            "ServiceNameUnknownError",
-            "TCPTimedOutError",
-            "TimeoutError",
-            "UnknownHostError",
-            "UserError",
-            "VerifyError",
-        ]
-    ),
-    "twisted.internet.interfaces:Binding",
-    "twisted.internet.interfaces:IReactorTCP2",
-    "twisted.internet.interfaces:IReactorWin32Events",
-    "twisted.internet.interfaces:IResolver",
-    "twisted.internet.interfaces:IServiceCollection",
-    "twisted.protocols.basic:DEBUG",
     "twisted.internet.endpoints:StandardErrorBehavior.iterconstants",
     "twisted.internet.endpoints:StandardErrorBehavior.lookupByName",
     "twisted.internet.ssl:TLSVersion.iterconstants",
@@ -118,7 +79,6 @@ NET_PENDING: set[str] = {
     "twisted.internet.stdio:StandardIO.readConnectionLost",
     "twisted.internet.stdio:StandardIO.writeConnectionLost",
     "twisted.internet.stdio:StandardIO.writeSequence(data)",
-    "twisted.internet.protocol:ReconnectingClientFactory.clientConnectionLost(unused_reason)",
     # bridge/_reactor/threads.py's ThreadPool, which bridge.threads exports.
     "twisted.python.threadpool:WorkerStop",
     *(

@@ -244,43 +244,51 @@ def err(_stuff: object = None, _why: str | None = None, **kw: object) -> None:
         # As Twisted: anything else is logged as an error message, its repr.
         msg(repr(_stuff), why=_why, isError=1, **kw)
         return
-    _log_failure(failure, _why, _why, kw)
-
-
-def _log_failure(
-    failure: Failure, why: str | None, observed_why: str | None, kw: dict[str, object]
-) -> None:
     if _event_observers:
-        event = _new_event((), {**kw, "failure": failure, "why": why, "isError": 1})
+        event = _new_event((), {**kw, "failure": failure, "why": _why, "isError": 1})
         theLogPublisher._publish(event)
-    for observer in list(_observers):
-        try:
-            observer(failure, observed_why)
-        except Exception:
-            logger.exception("log observer %r raised", observer)
-    text = _safe_str(why) if why else "Unhandled Error"
+    _notify(failure, _why)
     system = kw.get("system", _context.get().get("system", "-"))
     _sink[0].error(
         "%s\n%s",
-        text,
+        _safe_str(_why) if _why else "Unhandled Error",
         failure.getTraceback().rstrip("\n"),
-        extra={"failure": failure, "why": why, "system": system},
+        extra={"failure": failure, "why": _why, "system": system},
     )
+
+
+def _notify(failure: Failure, why: str | None) -> None:
+    for observer in list(_observers):
+        try:
+            observer(failure, why)
+        except Exception:
+            logger.exception("log observer %r raised", observer)
 
 
 def _unhandled_in_deferred(failure: Failure, debug_info: str = "") -> None:
     """Report the unhandled failure of a garbage-collected Deferred, laid out as Twisted does.
 
-    Two entries: the error message ``"Unhandled error in Deferred:"`` (followed by
-    *debug_info*, the creator and invoker stacks when debugging is on), then the failure
-    itself (``"Unhandled Error"`` and its traceback). :func:`add_observer` observers are
-    called once, with ``why`` starting ``"Unhandled error in Deferred:"``.
+    Twisted-style observers (:func:`addObserver`) get Twisted's two events: the error
+    message ``"Unhandled error in Deferred:"`` (followed by *debug_info*, the creator and
+    invoker stacks when debugging is on), then the failure (``why`` None). The stdlib
+    :mod:`logging` module gets one ERROR record, that message and the traceback, with
+    ``record.failure``; :func:`startLogging` prints it as Twisted's two lines.
+    :func:`add_observer` observers are called once, with that message as ``why``.
     """
     why = "Unhandled error in Deferred:"
     if debug_info:
         why += "\n" + debug_info
-    msg(why, isError=True)
-    _log_failure(failure, None, why, {})
+    system = _context.get().get("system", "-")
+    if _event_observers:
+        theLogPublisher._publish(_new_event((why,), {"isError": True}))
+        theLogPublisher._publish(_new_event((), {"failure": failure, "why": None, "isError": 1}))
+    _notify(failure, why)
+    _sink[0].error(
+        "%s\n%s",
+        why,
+        failure.getTraceback().rstrip("\n"),
+        extra={"failure": failure, "why": why, "system": system, "twisted_split": True},
+    )
 
 
 deferr = err
@@ -309,17 +317,23 @@ class _StreamFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         failure = getattr(record, "failure", None)
+        why = getattr(record, "why", None)
+        system = getattr(record, "system", None) or "-"
+        head = f"{_format_time(record.created, _timezone_offset(record.created))} [{system}] "
         if isinstance(failure, Failure):
             # An err() record: the text observers get, traceback unstripped (as Twisted's).
-            why = getattr(record, "why", None)
             text = f"{_safe_str(why) if why else 'Unhandled Error'}\n{failure.getTraceback()}"
+            if getattr(record, "twisted_split", False):
+                # An unhandled Deferred failure: Twisted logs the message and the failure as
+                # two entries, so two lines start with a time stamp.
+                first = _safe_str(why).replace("\n", "\n\t")
+                text = f"Unhandled Error\n{failure.getTraceback()}"
+                return f"{head}{first}\n{head}" + text.replace("\n", "\n\t")
         else:
             text = record.getMessage()
         if record.exc_info:
             text = f"{text}\n{self.formatException(record.exc_info)}"
-        system = getattr(record, "system", None) or "-"
-        when = _format_time(record.created, _timezone_offset(record.created))
-        return f"{when} [{system}] " + text.replace("\n", "\n\t")
+        return head + text.replace("\n", "\n\t")
 
 
 def startLogging(file: IO[str] | None = None, setStdout: bool = True) -> logging.Handler:

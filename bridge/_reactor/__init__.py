@@ -155,14 +155,18 @@ class AsyncioReactor:
         self._lifecycle.crash()
 
     def iterate(self, delay: float = 0) -> None:
-        """Run one iteration of the loop, waiting at most *delay* seconds for events."""
+        """Run the loop for a moment: one iteration, or *delay* seconds if that is positive.
+
+        As in Twisted, iterating does not start the reactor (startup triggers wait for
+        :meth:`run` or :meth:`startRunning`).
+        """
         loop = self._loop
         if loop.is_running():
             raise RuntimeError(
                 "iterate() while the loop is running: it can only drive an idle loop"
             )
         loop.call_later(delay, loop.stop)
-        loop.run_forever()
+        self._lifecycle.drive(loop.run_forever)
 
     # -- Twisted's loop-driving API (ReactorBase), over asyncio ---------------------------------
 
@@ -245,7 +249,7 @@ class AsyncioReactor:
             loop.call_soon(loop.stop)
         else:
             loop.call_later(delay, loop.stop)
-        loop.run_forever()
+        self._lifecycle.drive(loop.run_forever)
 
     doPoll = doIteration
 

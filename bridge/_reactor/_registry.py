@@ -10,6 +10,7 @@ reactor's "during shutdown" trigger the first time something registers.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterator
 from typing import Any
 
 from bridge import log
@@ -17,13 +18,37 @@ from bridge import log
 __all__ = ["NetRegistry", "registry"]
 
 
-class NetRegistry:
-    """The live networking objects of one reactor."""
+class _Live:
+    """An insertion-ordered set (a dict's keys): shutdown closes things in a stable order."""
+
+    __slots__ = ("_items",)
 
     def __init__(self) -> None:
-        self.ports: set[Any] = set()
-        self.connectors: set[Any] = set()
-        self.transports: set[Any] = set()
+        self._items: dict[Any, None] = {}
+
+    def add(self, item: Any) -> None:
+        self._items[item] = None
+
+    def discard(self, item: Any) -> None:
+        self._items.pop(item, None)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._items
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class NetRegistry:
+    """The live networking objects of one reactor, each kind in the order it appeared."""
+
+    def __init__(self) -> None:
+        self.ports = _Live()
+        self.connectors = _Live()
+        self.transports = _Live()
 
     def disconnect_all(self) -> None:
         """Stop every port, fail every pending attempt, drop every connection, at once."""

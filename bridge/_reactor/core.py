@@ -151,6 +151,10 @@ class Lifecycle:
         self.on_signal: Callable[[int], object] | None = None
         #: True once "startup" was fired by auto_start (guest mode or run()), not startRunning().
         self.auto_started = False
+        # While iterate()/doIteration() drive the loop, the reactor does not start by itself
+        # (as in Twisted, iterating does not start the reactor): auto_start waits until later.
+        self.hold_auto_start = False
+        self._auto_start_held = False
         self._shutdown_waiters: list[Callable[[], object]] = []
         self.add_trigger("during", "startup", self._really_start, (), {})
         self.add_trigger("during", "shutdown", self._halt, (), {})
@@ -209,10 +213,24 @@ class Lifecycle:
 
     def auto_start(self) -> None:
         """Fire "startup" if nothing has started the reactor yet (guest mode)."""
+        if self.hold_auto_start:
+            self._auto_start_held = True
+            return
         self._start_pending = False
         if not self.started and not self.shut_down:
             self.auto_started = True
             self.start()
+
+    def drive(self, run: Callable[[], object]) -> None:
+        """Call *run* (which runs the loop for a while) without starting the reactor."""
+        self.hold_auto_start = True
+        try:
+            run()
+        finally:
+            self.hold_auto_start = False
+            if self._auto_start_held:
+                self._auto_start_held = False
+                self._loop.call_soon(self.auto_start)
 
     def start(self) -> None:
         """Fire the "startup" event; the reactor is running from its during phase on."""

@@ -551,3 +551,14 @@ def test_threadpool_attribute_and_wake_up(reactor: AsyncioReactor) -> None:
     thread.start()
     thread.join()
     reactor.iterate(0)
+
+
+def test_iterate_does_not_start_the_reactor(reactor: AsyncioReactor) -> None:
+    events: list[str] = []
+    reactor.callWhenRunning(events.append, "running")
+    reactor.iterate(0)
+    reactor.doIteration(0)
+    assert not reactor.running and events == []
+    reactor.callWhenRunning(reactor.stop)
+    reactor.run(installSignalHandlers=False)
+    assert events == ["running"]

@@ -241,3 +241,105 @@ class ClassSkipped(unittest.TestCase):
 
     def test_two(self):
         pass
+
+
+class _Helper(unittest.SynchronousTestCase):
+    def test_passes(self):
+        pass
+
+    def test_fails(self):
+        self.fail("helper failure")
+
+
+class ApiTests(unittest.SynchronousTestCase):
+    """The rest of trial's public API a test module touches."""
+
+    def test_assertIs_keywords(self):
+        marker = object()
+        self.assertIs(first=marker, second=marker)
+        self.assertIsNot(first=marker, second=object())
+
+    def test_assertAlmostEqual_places(self):
+        self.assertAlmostEqual(1.0, 1.00000001)
+        self.assertNotAlmostEqual(1.0, 1.1, places=3)
+
+    def test_callDeprecated(self):
+        from incremental import Version
+
+        def old():
+            import warnings
+
+            warnings.warn(
+                f"{old.__module__}.{old.__qualname__} was deprecated in Twisted 22.1.0",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return "old result"
+
+        self.assertEqual(self.callDeprecated(Version("Twisted", 22, 1, 0), old), "old result")
+
+    def test_callDeprecated_not_deprecated_fails(self):
+        from incremental import Version
+
+        self.callDeprecated(Version("Twisted", 22, 1, 0), lambda: None)
+
+    def test_runTest_of_a_bare_case(self):
+        import unittest as pyunit
+
+        result = pyunit.TestResult()
+        unittest.SynchronousTestCase().run(result)
+        self.assertEqual((result.testsRun, result.wasSuccessful()), (1, True))
+
+    def test_decorate_and_TestSuite(self):
+        import unittest as pyunit
+
+        seen = []
+
+        class Recording(unittest.TestDecorator):
+            def run(self, result):
+                seen.append(self.id().rsplit(".", 1)[-1])
+                return unittest.TestDecorator.run(self, result)
+
+        suite = unittest.TestSuite([_Helper("test_passes"), _Helper("test_fails")])
+        decorated = unittest.decorate(suite, Recording)
+        result = pyunit.TestResult()
+        adapter = unittest.PyUnitResultAdapter(result)
+        for case in decorated:
+            case.run(adapter)
+        self.assertIdentical(decorated, suite)
+        self.assertEqual(seen, ["test_passes", "test_fails"])
+        self.assertEqual((result.testsRun, len(result.failures)), (2, 1))
+
+    def test_makeTodo(self):
+        todo = unittest.makeTodo((KeyError, "not yet"))
+        self.assertEqual((todo.reason, list(todo.errors)), ("not yet", [KeyError]))
+        self.assertTrue(todo.expected(failure.Failure(KeyError())))
+        self.assertFalse(todo.expected(failure.Failure(ValueError())))
+
+    def test_callWithLogger_error_is_flushed(self):
+        class Prefixed(log.Logger):
+            def logPrefix(self):
+                return "Prefixed"
+
+        def boom():
+            raise OSError("logged by callWithLogger")
+
+        self.assertIdentical(log.callWithLogger(Prefixed(), boom), None)
+        self.assertEqual(len(self.flushLoggedErrors(OSError)), 1)
+
+    def test_LoopingCall_on_a_Clock(self):
+        clock = task.Clock()
+        ticks = []
+        loop = task.LoopingCall(lambda: ticks.append(clock.seconds()))
+        loop.clock = clock
+        loop.start(1)
+        clock.pump([1, 1, 1])
+        loop.stop()
+        self.assertEqual(ticks, [0, 1, 2, 3])
+        self.assertFalse(loop.running)
+
+    def test_FirstError_of_gatherResults(self):
+        d = defer.gatherResults([defer.succeed(1), defer.fail(KeyError("k"))], consumeErrors=True)
+        err = self.failureResultOf(d, defer.FirstError)
+        self.assertEqual(err.value.index, 1)
+        self.assertTrue(err.value.subFailure.check(KeyError))

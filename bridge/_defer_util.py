@@ -310,7 +310,7 @@ class DeferredSemaphore(_ConcurrencyPrimitive):
 
     def __init__(self, tokens: int) -> None:
         if tokens < 1:
-            raise ValueError(f"DeferredSemaphore needs at least one token, got {tokens}")
+            raise ValueError("DeferredSemaphore requires tokens >= 1")
         self.tokens = tokens
         self.limit = tokens
         self._waiting = deque()

@@ -580,14 +580,17 @@ class Cooperator:
             self._delayed_call = None
 
     def _tasks_while_not_stopped(self) -> Iterator[CooperativeTask[Any]]:
+        # Round-robin over the live task list, resuming where the previous tick stopped.
+        # Iterating the list itself (not a copy) gives the order Twisted's Cooperator gives:
+        # a task that finishes or pauses leaves the list, and the round goes on from its
+        # position, so the task after it waits for the next round.
         terminate = self._termination_factory()
         while self._tasks:
-            for task in list(self._tasks):
-                if task not in self._tasks:
-                    continue
+            for task in self._metarator:
                 yield task
                 if terminate():
                     return
+            self._metarator = iter(self._tasks)
 
     def _tick(self) -> None:
         self._delayed_call = None

@@ -531,3 +531,63 @@ def test_delayed_call_str_matches_twisted() -> None:
         return [t.split(" ", 2)[2] for t in out]  # drop "<DelayedCall 0x..."
 
     assert texts(task.Clock()) == texts(ttask.Clock())
+
+
+def _cooperator_trace(task_module: Any, defer_module: Any, ticks_per_slice: int) -> list[str]:
+    """Run the same mix of tasks on a Cooperator driven by a Clock; record what happens."""
+    clock = task_module.Clock()
+    events: list[str] = []
+    budget = [0]
+
+    def predicate_factory() -> Any:
+        budget[0] = ticks_per_slice
+        return lambda: (budget.__setitem__(0, budget[0] - 1), budget[0] <= 0)[1]
+
+    coop = task_module.Cooperator(
+        terminationPredicateFactory=predicate_factory,
+        scheduler=lambda f: clock.callLater(0, f),
+    )
+    gate = defer_module.Deferred()
+
+    def work(name: str, n: int) -> Iterator[object]:
+        for i in range(n):
+            events.append(f"{name}{i}")
+            yield None
+
+    def waits() -> Iterator[object]:
+        events.append("w-before")
+        yield gate
+        events.append("w-after")
+
+    def fails() -> Iterator[object]:
+        yield None
+        raise ValueError("x")
+
+    for name, iterator in (
+        ("a", work("a", 4)),
+        ("b", work("b", 2)),
+        ("w", waits()),
+        ("f", fails()),
+    ):
+        d = coop.cooperate(iterator).whenDone()
+        d.addCallbacks(
+            lambda _, name=name: events.append(f"{name} done"),
+            lambda f, name=name: events.append(f"{name} failed {f.type.__name__}"),
+        )
+    for step in range(8):
+        if step == 3:
+            gate.callback(None)
+        clock.advance(0)
+        events.append("|")
+    return events
+
+
+@pytest.mark.parametrize("ticks_per_slice", [1, 2, 3, 100])
+def test_cooperator_order_matches_twisted(ticks_per_slice: int) -> None:
+    from twisted.internet import defer as tdefer
+    from twisted.internet import task as ttask
+
+    from bridge import defer
+
+    ours = _cooperator_trace(task, defer, ticks_per_slice)
+    assert ours == _cooperator_trace(ttask, tdefer, ticks_per_slice)

@@ -8,13 +8,13 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from zope.interface import implementer
 
 from bridge import log
+from bridge._constants import ConstantsEnum
 from bridge._reactor.process import _ProcessAddress
 from bridge.defer import Deferred, fail, succeed
 from bridge.error import ConnectionDone, ProcessDone
@@ -31,7 +31,7 @@ from bridge.protocol import ProcessProtocol
 __all__ = ["ProcessEndpoint", "StandardErrorBehavior", "StandardIOEndpoint"]
 
 
-class StandardErrorBehavior(enum.Enum):
+class StandardErrorBehavior(ConstantsEnum):
     """What a :class:`ProcessEndpoint` does with what the child writes to stderr.
 
     :cvar LOG: log it (the default).

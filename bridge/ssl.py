@@ -20,7 +20,6 @@ Every factory turns into an :class:`ssl.SSLContext`, which the reactor hands to 
 
 from __future__ import annotations
 
-import enum
 import os
 import ssl
 from collections.abc import Callable, Iterable, Sequence
@@ -28,6 +27,7 @@ from typing import Any, ClassVar
 
 from zope.interface import implementer
 
+from bridge._constants import ConstantsEnum
 from bridge._ssl_certs import (
     DN,
     FILETYPE_ASN1,
@@ -95,7 +95,7 @@ class VerificationError(Exception):
 # -- TLS versions ----------------------------------------------------------------------------
 
 
-class TLSVersion(enum.Enum):
+class TLSVersion(ConstantsEnum):
     """TLS protocol versions, for ``raiseMinimumTo`` and friends of :class:`CertificateOptions`."""
 
     SSLv3 = "SSLv3"

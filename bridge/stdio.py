@@ -185,6 +185,14 @@ class _FileWriter:
         return self.closed
 
 
+def _exception_of(reason: Failure) -> BaseException | None:
+    """Return the exception of *reason*, or None for a clean end (``ConnectionDone``)."""
+    value = getattr(reason, "value", reason)
+    if isinstance(value, ConnectionDone):
+        return None
+    return value if isinstance(value, BaseException) else None
+
+
 @implementer(ITransport, IPushProducer, IConsumer)
 class StandardIO:
     """Connect *proto* to this process's standard input and output.
@@ -294,9 +302,9 @@ class StandardIO:
         else:
             self._writer.write(data)
 
-    def writeSequence(self, seq: Iterable[bytes]) -> None:
-        """Write each chunk of *seq* to standard output."""
-        for chunk in seq:
+    def writeSequence(self, data: Iterable[bytes]) -> None:
+        """Write each chunk of *data* (an iterable of bytes) to standard output."""
+        for chunk in data:
             self.write(chunk)
 
     def loseConnection(self) -> None:
@@ -392,6 +400,35 @@ class StandardIO:
         self._reading = False
         if self._reader is not None:
             self._reader.close()
+
+    # -- Twisted's pipe callbacks (public there; the pipes call them, and so may tests) ---------
+
+    def childDataReceived(self, fd: str, data: bytes) -> None:
+        """Receive *data* read from the input pipe (*fd* is ``"read"``)."""
+        self._data(data)
+
+    def childConnectionLost(self, fd: str, reason: Failure) -> None:
+        """Note that the ``"read"`` or ``"write"`` pipe (*fd*) ended with *reason*."""
+        if fd == "read":
+            self.readConnectionLost(reason)
+        else:
+            self.writeConnectionLost(reason)
+
+    def readConnectionLost(self, reason: Failure) -> None:
+        """Handle the end of the input: half-closeable protocols are told, others close."""
+        self._read_lost(_exception_of(reason))
+
+    def writeConnectionLost(self, reason: Failure) -> None:
+        """Handle the end of the output: later writes are dropped."""
+        self._write_lost(_exception_of(reason))
+
+    def connectionLost(self, reason: Failure) -> None:
+        """End the connection now: the protocol gets ``connectionLost(reason)`` (once)."""
+        if self._lost:
+            return
+        self._reading = self._writing = False
+        self._reason = reason
+        self._maybe_lost()
 
     def _data(self, data: bytes) -> None:
         if not self._reading or self._lost:

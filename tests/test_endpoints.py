@@ -549,3 +549,16 @@ def test_quote_string_argument_round_trips() -> None:
     assert ep._address == path
     twisted_endpoints = pytest.importorskip("twisted.internet.endpoints")
     assert twisted_endpoints.quoteStringArgument(path) == quoted
+
+
+@pytest.mark.parametrize(
+    ("module", "name"), [("endpoints", "StandardErrorBehavior"), ("ssl", "TLSVersion")]
+)
+def test_constants_classes_speak_constantly_as_twisted(module: str, name: str) -> None:
+    theirs = getattr(pytest.importorskip(f"twisted.internet.{module}"), name)
+    ours = getattr(__import__(f"bridge.{module}", fromlist=[name]), name)
+    assert [repr(c) for c in ours.iterconstants()] == [repr(c) for c in theirs.iterconstants()]
+    first = next(iter(theirs.iterconstants())).name
+    assert str(ours.lookupByName(first)) == str(theirs.lookupByName(first))
+    with pytest.raises(ValueError):
+        ours.lookupByName("NOPE")

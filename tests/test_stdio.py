@@ -443,3 +443,15 @@ def test_public_names() -> None:
     import bridge.stdio
 
     assert sorted(bridge.stdio.__all__) == ["PipeAddress", "StandardIO"]
+
+
+def test_twisted_pipe_callbacks_are_public() -> None:
+    """childDataReceived/childConnectionLost/connectionLost drive the protocol as Twisted's."""
+    import inspect
+
+    from bridge.stdio import StandardIO
+
+    for name in ("childDataReceived", "childConnectionLost", "readConnectionLost",
+                 "writeConnectionLost", "connectionLost"):  # fmt: skip
+        assert callable(getattr(StandardIO, name)), name
+    assert list(inspect.signature(StandardIO.writeSequence).parameters) == ["self", "data"]

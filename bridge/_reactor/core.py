@@ -112,6 +112,12 @@ def _is_failure(result: object) -> bool:
     return isinstance(result, Failure)
 
 
+def _log_msg(text: str) -> None:
+    from bridge import log
+
+    log.msg(text)
+
+
 def log_failure(failure: object, why: str) -> None:
     """Log *failure* (a Failure that nobody else will receive) through ``bridge.log``."""
     try:
@@ -279,6 +285,7 @@ class Lifecycle:
         finally:
             self._remove_signals()
             self.owner = False
+        _log_msg("Main loop terminated.")  # as Twisted's mainLoop, on a normal return
 
     # -- stopping ---------------------------------------------------------------------------
 

@@ -60,10 +60,6 @@ OMITTED: dict[str, str] = {
 
 #: Gaps in the networking modules: net-fidelity is adding these. Delete a line when it lands.
 NET_PENDING: set[str] = {
-    "twisted.internet.endpoints:StandardErrorBehavior.iterconstants",
-    "twisted.internet.endpoints:StandardErrorBehavior.lookupByName",
-    "twisted.internet.ssl:TLSVersion.iterconstants",
-    "twisted.internet.ssl:TLSVersion.lookupByName",
     "twisted.internet.ssl:ProtocolNegotiationSupport",
     "twisted.internet.ssl:protocolNegotiationMechanisms",
     "twisted.internet.ssl:Certificate.hostFromTransport",
@@ -73,12 +69,6 @@ NET_PENDING: set[str] = {
     "twisted.internet.ssl:KeyPair.matches",
     "twisted.internet.ssl:Certificate.load(requestData)",
     "twisted.internet.ssl:Certificate.load(args)",
-    "twisted.internet.stdio:StandardIO.childConnectionLost",
-    "twisted.internet.stdio:StandardIO.childDataReceived",
-    "twisted.internet.stdio:StandardIO.connectionLost",
-    "twisted.internet.stdio:StandardIO.readConnectionLost",
-    "twisted.internet.stdio:StandardIO.writeConnectionLost",
-    "twisted.internet.stdio:StandardIO.writeSequence(data)",
     # bridge/_reactor/threads.py's ThreadPool, which bridge.threads exports.
     "twisted.python.threadpool:WorkerStop",
     *(

@@ -181,6 +181,36 @@ def removeObserver(other: _Observer) -> None:
 logger = logging.getLogger("bridge")
 # Where msg/err log: the "bridge" logger, or the one a started PythonLoggingObserver names.
 _sink: list[logging.Logger] = [logger]
+# The level of error events on the sink: ERROR on "bridge"; CRITICAL once a
+# PythonLoggingObserver is started, the level Twisted's observer gives them.
+_error_level = [logging.ERROR]
+_STDLIB_LEVELS: dict[object, int] = {}
+for _stdlib_level in (
+    logging.DEBUG,
+    logging.INFO,
+    logging.WARNING,
+    logging.ERROR,
+    logging.CRITICAL,
+):
+    _STDLIB_LEVELS[_stdlib_level] = _STDLIB_LEVELS[logging.getLevelName(_stdlib_level)] = (
+        _stdlib_level
+    )
+
+
+def _level(kw: Mapping[str, object]) -> int:
+    # Twisted's rule: an explicit stdlib ``logLevel`` (a number or a name) wins; an unknown
+    # one logs at INFO; else errors log at the error level and the rest at INFO.
+    if "logLevel" in kw:
+        return _STDLIB_LEVELS.get(kw["logLevel"], logging.INFO)
+    return _error_level[0] if kw.get("isError") else logging.INFO
+
+
+def _traceback_text(failure: Failure) -> str:
+    text = failure.getTraceback()
+    # Twisted's text ends with a newline (a blank line under the message); on bridge's own
+    # logger the record ends with the traceback.
+    return text.rstrip("\n") if _sink[0] is logger else text
+
 
 _observers: list[Callable[[Failure, str | None], None]] = []
 
@@ -207,13 +237,14 @@ def msg(*message: object, **kw: object) -> None:
     :param message: the parts of the message; they are converted with ``str`` (bytes are
         decoded as UTF-8), as Twisted does.
     :param kw: fields of the event observers receive. ``isError=True`` logs at ERROR
-        level; ``system`` names the log system (default: the current log context's, see
-        :func:`callWithContext`); ``format`` is a %-format applied to the event when no
-        message parts are given.
+        level (CRITICAL once a :class:`PythonLoggingObserver` is started, as in Twisted);
+        ``logLevel`` (a stdlib level or its name) overrides both; ``system`` names the log
+        system (default: the current log context's, see :func:`callWithContext`);
+        ``format`` is a %-format applied to the event when no message parts are given.
     """
     if _event_observers:
         theLogPublisher._publish(_new_event(message, kw))
-    level = logging.ERROR if kw.get("isError") else logging.INFO
+    level = _level(kw)
     sink = _sink[0]
     if not sink.isEnabledFor(level):
         return
@@ -249,10 +280,11 @@ def err(_stuff: object = None, _why: str | None = None, **kw: object) -> None:
         theLogPublisher._publish(event)
     _notify(failure, _why)
     system = kw.get("system", _context.get().get("system", "-"))
-    _sink[0].error(
+    _sink[0].log(
+        _level({"isError": 1, **kw}),
         "%s\n%s",
         _safe_str(_why) if _why else "Unhandled Error",
-        failure.getTraceback().rstrip("\n"),
+        _traceback_text(failure),
         extra={"failure": failure, "why": _why, "system": system},
     )
 
@@ -283,10 +315,11 @@ def _unhandled_in_deferred(failure: Failure, debug_info: str = "") -> None:
         theLogPublisher._publish(_new_event((why,), {"isError": True}))
         theLogPublisher._publish(_new_event((), {"failure": failure, "why": None, "isError": 1}))
     _notify(failure, why)
-    _sink[0].error(
+    _sink[0].log(
+        _error_level[0],
         "%s\n%s",
         why,
-        failure.getTraceback().rstrip("\n"),
+        _traceback_text(failure),
         extra={"failure": failure, "why": why, "system": system, "twisted_split": True},
     )
 
@@ -439,29 +472,34 @@ class PythonLoggingObserver:
     ``"bridge"``). :meth:`start` makes them log on *loggerName* instead (``"twisted"`` by
     default, as Twisted's observer does), so a program's logging configuration for that
     name applies and no record is logged twice. :meth:`emit` logs one event dict directly.
+
+    Levels are Twisted's: an event's stdlib ``logLevel`` (``log.msg("x",
+    logLevel=logging.DEBUG)``), else CRITICAL for errors and INFO for the rest.
     """
 
     def __init__(self, loggerName: str = "twisted") -> None:
         self._newLog = logging.getLogger(loggerName)
 
     def emit(self, eventDict: dict[str, Any]) -> None:
-        """Log one event dict at its ``logLevel`` (ERROR for errors, INFO otherwise)."""
+        """Log one event dict at its ``logLevel`` (CRITICAL for errors, INFO otherwise)."""
         text = textFromEventDict(eventDict)
         if text is None:
             return
-        level = eventDict.get("logLevel")
-        if not isinstance(level, int):
-            level = logging.ERROR if eventDict.get("isError") else logging.INFO
+        level = _level(eventDict)
+        if "logLevel" not in eventDict and eventDict.get("isError"):
+            level = logging.CRITICAL
         self._newLog.log(level, "%s", text)
 
     def start(self) -> None:
         """Send bridge's log records to this observer's logger from now on."""
         _sink[0] = self._newLog
+        _error_level[0] = logging.CRITICAL
 
     def stop(self) -> None:
         """Send bridge's log records to the ``"bridge"`` logger again."""
         if _sink[0] is self._newLog:
             _sink[0] = logger
+            _error_level[0] = logging.ERROR
 
 
 def startLoggingWithObserver(observer: _Observer, setStdout: bool = True) -> None:

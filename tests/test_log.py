@@ -6,6 +6,7 @@ import gc
 import io
 import logging
 import re
+from typing import Any
 
 import pytest
 
@@ -356,3 +357,42 @@ def test_unhandled_in_deferred_is_laid_out_as_twisted_does() -> None:
         ((), 1, failure),
     ]
     assert seen == [(failure, "Unhandled error in Deferred:")]
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.seen: list[tuple[str, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen.append((record.levelname, record.getMessage()))
+
+
+def _python_logging_records(log_module: Any, name: str) -> list[tuple[str, str]]:
+    target = logging.getLogger(name)
+    handler = _Records()
+    target.addHandler(handler)
+    old_level, target.level = target.level, logging.DEBUG
+    observer = log_module.PythonLoggingObserver(name)
+    observer.start()
+    try:
+        log_module.msg("hello", "world")
+        log_module.msg("debug level", logLevel=logging.DEBUG)
+        log_module.msg("by name", logLevel="WARNING")
+        log_module.msg("unknown level", logLevel=15)
+        log_module.msg("an error", isError=True)
+        log_module.err(ValueError("boom"), "why text")
+        log_module.err(ValueError("quiet"), "warned", logLevel=logging.WARNING)
+    finally:
+        observer.stop()
+        target.removeHandler(handler)
+        target.level = old_level
+    return handler.seen
+
+
+def test_python_logging_observer_levels_and_text_match_twisted() -> None:
+    from twisted.python import log as tlog
+
+    ours = _python_logging_records(log, "bridge.test.ours")
+    assert ours == _python_logging_records(tlog, "bridge.test.theirs")
+    assert ours[4] == ("CRITICAL", "an error")

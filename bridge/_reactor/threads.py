@@ -16,7 +16,10 @@ from collections.abc import Callable
 
 from bridge._reactor._log import log_error
 
-__all__ = ["FromThreads", "ThreadPool"]
+__all__ = ["FromThreads", "ThreadPool", "WorkerStop"]
+
+#: Twisted's sentinel that tells a worker thread to exit (``twisted.python.threadpool``).
+WorkerStop = object()
 
 
 class FromThreads:
@@ -66,7 +69,21 @@ class FromThreads:
                 self._loop.call_soon(self._drain)
 
 
-_STOP = object()
+_STOP = WorkerStop
+
+
+class _Backlog:
+    """A read-only view of a pool's pending work, with ``Queue.qsize()``."""
+
+    __slots__ = ("_pool",)
+
+    def __init__(self, pool: ThreadPool) -> None:
+        self._pool = pool
+
+    def qsize(self) -> int:
+        """Return how many calls wait for a worker."""
+        with self._pool._lock:
+            return sum(1 for item in self._pool._work if item is not _STOP)
 
 
 class ThreadPool:
@@ -78,6 +95,11 @@ class ThreadPool:
     :ivar started: True between :meth:`start` and :meth:`stop`.
     :ivar joined: True once :meth:`stop` has joined every worker.
     """
+
+    #: The class used to make worker threads (Twisted's hook; called like ``threading.Thread``).
+    threadFactory = threading.Thread
+    #: Return the calling thread (Twisted's spelling of ``threading.current_thread``).
+    currentThread = staticmethod(threading.current_thread)
 
     def __init__(self, minthreads: int = 5, maxthreads: int = 20, name: str | None = None) -> None:
         """Make a pool of at least *minthreads* and at most *maxthreads* workers (not started)."""
@@ -105,6 +127,48 @@ class ThreadPool:
         """The worker threads currently alive."""
         return list(self._threads)
 
+    # -- Twisted's introspection helpers (legacy there, kept for code that reads them) --------
+
+    @property
+    def workers(self) -> int:
+        """The number of worker threads (idle and busy)."""
+        return len(self._threads)
+
+    @property
+    def working(self) -> list[None]:
+        """One ``None`` per busy worker (Twisted's legacy shape)."""
+        return [None] * self._busy
+
+    @property
+    def waiters(self) -> list[None]:
+        """One ``None`` per idle worker (Twisted's legacy shape)."""
+        return [None] * self._idle
+
+    @property
+    def q(self) -> _Backlog:
+        """The queue of work not started yet: ``q.qsize()`` is its length."""
+        return _Backlog(self)
+
+    def startAWorker(self) -> None:
+        """Start one more worker thread now (within *max* or not, as in Twisted)."""
+        with self._lock:
+            self._spawn()
+
+    def stopAWorker(self) -> None:
+        """Make one worker thread exit once it is idle."""
+        with self._lock:
+            if self._threads:
+                self._work.appendleft(_STOP)
+                self._wakeup.notify()
+
+    def dumpStats(self) -> None:
+        """Log the idle workers, the busy workers and all threads (``bridge.log.msg``)."""
+        from bridge import log
+
+        log.msg(f"waiters: {self.waiters}")
+        log.msg(f"workers: {self.working}")
+        log.msg(f"total: {self.threads}")
+
     def start(self) -> None:
         """Start the pool; *min* workers start now, more as work arrives."""
         with self._lock:
@@ -118,7 +182,8 @@ class ThreadPool:
         # Called with the lock held.
         index = len(self._threads) + 1
         name = f"{self.name or 'bridge.threadpool'}-{index}"
-        thread = threading.Thread(target=self._worker, name=name, daemon=True)
+        thread = self.threadFactory(target=self._worker, name=name)
+        thread.daemon = True
         self._threads.append(thread)
         thread.start()
 

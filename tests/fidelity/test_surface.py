@@ -71,20 +71,6 @@ NET_PENDING: set[str] = {
     "twisted.internet.ssl:Certificate.load(args)",
     # bridge/_reactor/threads.py's ThreadPool, which bridge.threads exports.
     "twisted.python.threadpool:WorkerStop",
-    *(
-        f"twisted.python.threadpool:ThreadPool.{name}"
-        for name in [
-            "currentThread",
-            "dumpStats",
-            "q",
-            "startAWorker",
-            "stopAWorker",
-            "threadFactory",
-            "waiters",
-            "workers",
-            "working",
-        ]
-    ),
 }
 
 # -- what Twisted documents ------------------------------------------------------------------

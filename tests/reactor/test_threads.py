@@ -169,3 +169,30 @@ def test_guest_reactor_on_a_loop_running_in_another_thread(backend: str) -> None
         thread.join(5)
         reactor._teardown()
         loop.close()
+
+
+def test_thread_pool_twisted_introspection() -> None:
+    """workers/working/waiters/q/startAWorker/stopAWorker/dumpStats, as Twisted's pool."""
+    import time
+
+    from bridge._reactor.threads import ThreadPool as Pool
+
+    pool = Pool(1, 3, "introspect")
+    pool.start()
+    try:
+        deadline = time.monotonic() + 5
+        while pool.waiters != [None] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert (pool.workers, pool.working, pool.waiters, pool.q.qsize()) == (1, [], [None], 0)
+        assert pool.threadFactory is threading.Thread
+        assert pool.currentThread() is threading.current_thread()
+        pool.startAWorker()
+        assert pool.workers == 2
+        pool.stopAWorker()
+        while pool.workers != 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert pool.workers == 1
+        pool.dumpStats()
+    finally:
+        pool.stop()
+    assert pool.workers == 0

@@ -304,7 +304,8 @@ def _unhandled_in_deferred(failure: Failure, debug_info: str = "") -> None:
     message ``"Unhandled error in Deferred:"`` (followed by *debug_info*, the creator and
     invoker stacks when debugging is on), then the failure (``why`` None). The stdlib
     :mod:`logging` module gets one ERROR record, that message and the traceback, with
-    ``record.failure``; :func:`startLogging` prints it as Twisted's two lines.
+    ``record.failure``; :func:`startLogging` prints it as Twisted's two lines. Under a
+    started :class:`PythonLoggingObserver`, it gets Twisted's two CRITICAL records.
     :func:`add_observer` observers are called once, with that message as ``why``.
     """
     why = "Unhandled error in Deferred:"
@@ -315,8 +316,17 @@ def _unhandled_in_deferred(failure: Failure, debug_info: str = "") -> None:
         theLogPublisher._publish(_new_event((why,), {"isError": True}))
         theLogPublisher._publish(_new_event((), {"failure": failure, "why": None, "isError": 1}))
     _notify(failure, why)
-    _sink[0].log(
-        _error_level[0],
+    sink, level = _sink[0], _error_level[0]
+    if sink is not logger:
+        # A started PythonLoggingObserver: Twisted's two records, the message and then an
+        # empty one carrying the exception (Twisted reports this as a new-style failure).
+        sink.log(level, "%s", why, extra={"system": system})
+        exc_info = (failure.type, failure.value, failure.getTracebackObject())
+        extra = {"failure": failure, "why": None, "system": system}
+        sink.log(level, "", exc_info=exc_info, extra=extra)
+        return
+    sink.log(
+        level,
         "%s\n%s",
         why,
         _traceback_text(failure),

@@ -363,9 +363,11 @@ class _Records(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.seen: list[tuple[str, str]] = []
+        self.exc_types: list[type[BaseException] | None] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         self.seen.append((record.levelname, record.getMessage()))
+        self.exc_types.append(record.exc_info[0] if record.exc_info else None)
 
 
 def _python_logging_records(log_module: Any, name: str) -> list[tuple[str, str]]:
@@ -396,3 +398,20 @@ def test_python_logging_observer_levels_and_text_match_twisted() -> None:
     ours = _python_logging_records(log, "bridge.test.ours")
     assert ours == _python_logging_records(tlog, "bridge.test.theirs")
     assert ours[4] == ("CRITICAL", "an error")
+
+
+def test_unhandled_in_deferred_under_python_logging_observer_matches_twisted() -> None:
+    # Twisted 26, with PythonLoggingObserver started, logs a collected failed Deferred as
+    # two CRITICAL records: the message, then an empty one with the exception as exc_info.
+    target = logging.getLogger("bridge.test.unhandled")
+    handler = _Records()
+    target.addHandler(handler)
+    observer = log.PythonLoggingObserver("bridge.test.unhandled")
+    observer.start()
+    try:
+        log._unhandled_in_deferred(Failure(KeyError("lost")))
+    finally:
+        observer.stop()
+        target.removeHandler(handler)
+    assert handler.seen == [("CRITICAL", "Unhandled error in Deferred:"), ("CRITICAL", "")]
+    assert handler.exc_types == [None, KeyError]

@@ -84,6 +84,13 @@ def _load_chain_from_memory(
         _load_cert_chain(context, path, None, owner, "certificate", "privateKey")
     finally:
         os.unlink(path)
+    remember_certificate(context, certificate._der)
+
+
+def remember_certificate(context: ssl.SSLContext, der: bytes) -> None:
+    """Note on *context* the certificate it presents (for ``Certificate.hostFromTransport``)."""
+    # ssl.SSLContext instances take attributes; the stdlib cannot give a loaded cert back.
+    context._bridge_certificate_der = der  # type: ignore[attr-defined]
 
 
 def _ssl_error(message: str) -> ssl.SSLError:
@@ -223,9 +230,14 @@ class Certificate:
         self._der = bytes(der)
 
     @classmethod
-    def load(cls, data: bytes, format: int = FILETYPE_ASN1) -> Certificate:
-        """Load a certificate from *data* in *format* (:data:`FILETYPE_ASN1` or ``_PEM``)."""
-        data = _as_bytes(data, f"{cls.__name__}.load")
+    def load(
+        cls, requestData: bytes, format: int = FILETYPE_ASN1, args: object = ()
+    ) -> Certificate:
+        """Load a certificate from *requestData* in *format* (:data:`FILETYPE_ASN1` or ``_PEM``).
+
+        :param args: accepted for Twisted compatibility (extra arguments for the class); unused.
+        """
+        data = _as_bytes(requestData, f"{cls.__name__}.load")
         if format == FILETYPE_PEM:
             return cls.loadPEM(data)
         if format != FILETYPE_ASN1:
@@ -254,6 +266,24 @@ class Certificate:
         if not isinstance(cert, Certificate):
             raise TypeError(f"getPeerCertificate() returned {cert!r}, not a Certificate")
         return cert
+
+    @classmethod
+    def hostFromTransport(cls, transport: object) -> Certificate:
+        """Return the certificate the local end of the TLS *transport* presents.
+
+        bridge knows it when the TLS context was made by :mod:`bridge.ssl` (for example by
+        :class:`~bridge.ssl.CertificateOptions` or ``PrivateCertificate.options()``).
+
+        :raises CertificateError: if the local end has no certificate bridge knows of.
+        """
+        from bridge.error import CertificateError
+
+        aio = getattr(transport, "_transport", None)
+        obj = aio.get_extra_info("ssl_object") if aio is not None else None
+        der = getattr(obj.context, "_bridge_certificate_der", None) if obj is not None else None
+        if der is None:
+            raise CertificateError(f"the local end of {transport!r} has no known certificate")
+        return cls(der)
 
     def dump(self, format: int = FILETYPE_ASN1) -> bytes:
         """Return the certificate in *format* (DER by default)."""
@@ -362,9 +392,9 @@ class PublicKey:
         """Return an MD5 hex digest of the key, equal for certificates sharing a key."""
         return hashlib.md5(self._der, usedforsecurity=False).hexdigest()
 
-    def matches(self, otherKey: PublicKey) -> bool:
-        """Return whether *otherKey* is the same public key."""
-        return self._der == otherKey._der
+    def matches(self, otherKey: PublicKey | KeyPair) -> bool:
+        """Return whether *otherKey* (a public key or a key pair) is the same public key."""
+        return self.keyHash() == otherKey.keyHash()
 
     def inspect(self) -> str:
         """Return a one-line summary of the key."""
@@ -448,6 +478,35 @@ class KeyPair:
                 f"{cls.__name__}.load: no '-----BEGIN ... PRIVATE KEY-----' block in the data"
             )
         return cls(blocks[0])
+
+    def _private_key(self) -> Any:
+        lib = _cryptography("KeyPair's public key")
+        return lib.serialization.load_pem_private_key(self._pem, None)
+
+    def _public_der(self) -> bytes:
+        lib = _cryptography("KeyPair's public key")
+        key = self._private_key()
+        der: bytes = key.public_key().public_bytes(
+            lib.serialization.Encoding.DER,
+            lib.serialization.PublicFormat.SubjectPublicKeyInfo,
+        )
+        return der
+
+    def keyHash(self) -> str:
+        """Return the hash of the public half, equal to ``PublicKey.keyHash()`` of a
+        certificate for this key (needs the optional ``cryptography`` package)."""
+        return PublicKey(self._public_der()).keyHash()
+
+    def matches(self, otherKey: PublicKey | KeyPair) -> bool:
+        """Return whether *otherKey* (a public key or a key pair) has the same public half."""
+        return self.keyHash() == otherKey.keyHash()
+
+    def inspect(self) -> str:
+        """Return a one-line summary: ``"2048-bit RSA Key Pair with Hash: ..."``, as Twisted."""
+        key = self._private_key()
+        name = type(key).__name__.upper()
+        kind = next((k for k in ("RSA", "DSA", "EC") if k in name), "Unknown")
+        return f"{key.key_size}-bit {kind} Key Pair with Hash: {self.keyHash()}"
 
     @classmethod
     def generate(cls, kind: object = None, size: int = 2048) -> KeyPair:

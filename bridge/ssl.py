@@ -20,9 +20,10 @@ Every factory turns into an :class:`ssl.SSLContext`, which the reactor hands to 
 
 from __future__ import annotations
 
+import enum
 import os
 import ssl
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 from zope.interface import implementer
@@ -41,6 +42,7 @@ from bridge._ssl_certs import (
     _pem_blocks,
     _read_file,
     _ssl_error,
+    remember_certificate,
 )
 from bridge.interfaces import IOpenSSLContextFactory
 
@@ -62,6 +64,7 @@ __all__ = [
     "OpenSSLCertificateAuthorities",
     "OpenSSLDefaultPaths",
     "PrivateCertificate",
+    "ProtocolNegotiationSupport",
     "SSLv23_METHOD",
     "TLSVersion",
     "TLSv1_1_METHOD",
@@ -70,6 +73,7 @@ __all__ = [
     "VerificationError",
     "optionsForClientTLS",
     "platformTrust",
+    "protocolNegotiationMechanisms",
     "trustRootFromCertificates",
 ]
 
@@ -90,6 +94,55 @@ _NEGOTIATE_METHODS = {None, SSLv23_METHOD, TLS_METHOD, 8, 9}  # 8, 9: TLS_SERVER
 
 class VerificationError(Exception):
     """Raise when a certificate or host name fails verification."""
+
+
+# -- protocol negotiation (deprecated in Twisted 26.10: every backend has ALPN) ----------------
+
+
+class ProtocolNegotiationSupport(enum.Flag):
+    """The next-protocol negotiation mechanisms a TLS library offers (flags).
+
+    Kept for old code: Twisted 26.10 deprecates it, since every TLS backend supports ALPN.
+    """
+
+    NOSUPPORT = 0
+    NPN = 1
+    ALPN = 2
+
+    @classmethod
+    def iterconstants(cls) -> Iterator[ProtocolNegotiationSupport]:
+        """Iterate over the mechanisms (NPN, ALPN), as ``constantly`` flags do."""
+        return iter((cls.NPN, cls.ALPN))
+
+    @classmethod
+    def lookupByName(cls, name: str) -> ProtocolNegotiationSupport:
+        """Return the flag called *name*; ``ValueError`` if there is none."""
+        member = cls.__members__.get(name)
+        if member is None:
+            raise ValueError(name)
+        return member
+
+    @classmethod
+    def lookupByValue(cls, value: int) -> ProtocolNegotiationSupport:
+        """Return the flag (or combination) with *value*; ``ValueError`` if it is invalid."""
+        try:
+            return cls(value)
+        except ValueError:
+            raise ValueError(value) from None
+
+    def __repr__(self) -> str:
+        names = sorted(m.name for m in type(self) if m.value and m in self and m.name)
+        shown = names[0] if len(names) == 1 else "{" + ",".join(names) + "}"
+        return f"<{type(self).__name__}={shown if names else '{}'}>"
+
+    __str__ = __repr__
+
+
+def protocolNegotiationMechanisms() -> ProtocolNegotiationSupport:
+    """Return the negotiation mechanisms available: ALPN with the stdlib :mod:`ssl`."""
+    if ssl.HAS_ALPN:
+        return ProtocolNegotiationSupport.ALPN
+    return ProtocolNegotiationSupport.NOSUPPORT
 
 
 # -- TLS versions ----------------------------------------------------------------------------
@@ -306,6 +359,7 @@ class DefaultOpenSSLContextFactory(ContextFactory):
             f"certificateFileName {self.certificateFileName!r}",
             f"privateKeyFileName {self.privateKeyFileName!r}",
         )
+        remember_certificate(context, Certificate.loadPEM(cert_pem).dump())
         self._context = context
 
     def getContext(self) -> ssl.SSLContext:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import pickle
 import ssl
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -506,10 +507,12 @@ def test_module_exports() -> None:
             "OpenSSLCertificateAuthorities",
             "OpenSSLDefaultPaths",
             "PrivateCertificate",
+            "ProtocolNegotiationSupport",
             "TLSVersion",
             "VerificationError",
             "optionsForClientTLS",
             "platformTrust",
+            "protocolNegotiationMechanisms",
             "trustRootFromCertificates",
         ]
     )
@@ -828,3 +831,25 @@ def test_generate_without_cryptography_says_what_to_install(
     monkeypatch.setitem(sys.modules, "cryptography", None)
     with pytest.raises(NotImplementedError, match="needs the optional 'cryptography' package"):
         bssl.KeyPair.generate()
+
+
+def test_protocol_negotiation_support_as_twisted() -> None:
+    tssl = pytest.importorskip("twisted.internet.ssl")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        theirs, mechanisms = tssl.ProtocolNegotiationSupport, tssl.protocolNegotiationMechanisms()
+    ours = bssl.ProtocolNegotiationSupport
+    assert repr(ours.NPN | ours.ALPN) == repr(theirs.NPN | theirs.ALPN)
+    assert repr(ours.NOSUPPORT) == repr(theirs.NOSUPPORT)
+    assert [repr(f) for f in ours.iterconstants()] == [repr(f) for f in theirs.iterconstants()]
+    assert repr(bssl.protocolNegotiationMechanisms()) == repr(mechanisms)
+
+
+def test_key_pair_hash_matches_its_certificate() -> None:
+    pytest.importorskip("cryptography")
+    key = bssl.KeyPair.generate()
+    cert = key.selfSignedCert(1, commonName="example")
+    assert key.keyHash() == cert.getPublicKey().keyHash()
+    assert key.matches(cert.getPublicKey()) and cert.getPublicKey().matches(key)
+    assert key.inspect().startswith("2048-bit RSA Key Pair with Hash: ")
+    assert not key.matches(bssl.KeyPair.generate())

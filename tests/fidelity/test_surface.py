@@ -60,15 +60,6 @@ OMITTED: dict[str, str] = {
 
 #: Gaps in the networking modules: net-fidelity is adding these. Delete a line when it lands.
 NET_PENDING: set[str] = {
-    "twisted.internet.ssl:ProtocolNegotiationSupport",
-    "twisted.internet.ssl:protocolNegotiationMechanisms",
-    "twisted.internet.ssl:Certificate.hostFromTransport",
-    "twisted.internet.ssl:PrivateCertificate.hostFromTransport",
-    "twisted.internet.ssl:KeyPair.inspect",
-    "twisted.internet.ssl:KeyPair.keyHash",
-    "twisted.internet.ssl:KeyPair.matches",
-    "twisted.internet.ssl:Certificate.load(requestData)",
-    "twisted.internet.ssl:Certificate.load(args)",
     # bridge/_reactor/threads.py's ThreadPool, which bridge.threads exports.
     "twisted.python.threadpool:WorkerStop",
 }

@@ -177,6 +177,9 @@ def test_echo_over_tls_with_verified_client(
     assert isinstance(peer, bssl.Certificate)
     assert peer.getSubject().commonName == b"bridge tls server"
     assert bssl.Certificate.peerFromTransport(proto.transport) == peer
+    assert bssl.Certificate.hostFromTransport(server.transport) == peer
+    with pytest.raises(error.CertificateError):
+        bssl.Certificate.hostFromTransport(proto.transport)  # the client presents none
     assert server.transport.getPeerCertificate() is None  # no client certificate asked for
     proto.transport.write(b"hello ")
     proto.transport.writeSequence([b"over ", b"TLS"])

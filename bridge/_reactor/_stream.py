@@ -20,7 +20,7 @@ from zope.interface import implementer
 from bridge import error, log
 from bridge._reactor._errors import connect_error
 from bridge._reactor._registry import registry
-from bridge._reactor._transport import StreamAdapter, StreamTransport
+from bridge._reactor._transport import StreamAdapter, StreamTransport, qualified_name
 from bridge.compat import is_uvloop
 from bridge.failure import Failure
 from bridge.interfaces import ILoggingContext
@@ -80,6 +80,7 @@ class StreamPort:
         self._registry = registry(reactor)
         self.connected = False
         self.disconnecting = False
+        self._sessions = 0  # connections accepted so far (their logPrefix numbers them)
 
     def __repr__(self) -> str:
         factory = type(self.factory).__name__
@@ -88,9 +89,8 @@ class StreamPort:
         return f"<{factory} (not listening)>"
 
     def logPrefix(self) -> str:
-        """Return the factory's log prefix."""
-        prefix = getattr(self.factory, "logPrefix", None)
-        return str(prefix()) if prefix is not None else type(self.factory).__name__
+        """Return the dotted class name of the factory, as Twisted's ports do."""
+        return qualified_name(self.factory)
 
     def _create_socket(self) -> socket.socket:
         raise NotImplementedError
@@ -194,6 +194,8 @@ class StreamPort:
     def _make_transport(self, adapter: StreamAdapter, aio: asyncio.Transport) -> StreamTransport:
         transport = self._transport_class(self._reactor, adapter, aio, True)
         transport.server = self  # type: ignore[attr-defined]
+        transport._sessionno = self._sessions
+        self._sessions += 1
         if self._ssl_context is not None:
             _mark_tls(transport)
         return transport

@@ -72,6 +72,34 @@ def _call_and_log(why: str, f: Any, *args: Any) -> None:
         log.err(None, why)
 
 
+# Protocol callbacks run with the log "system" set as Twisted's reactor sets it (its
+# callWithLogger around every dispatch): the transport's logPrefix(), e.g. "Echo,0,127.0.0.1".
+# The ContextVar is set and reset inline on the hot path (no extra Python frame).
+_log_context = log._context
+_set_log_context = _log_context.set
+_reset_log_context = _log_context.reset
+_DEFAULT_LOG_CONTEXT = _log_context.get()
+
+
+def log_context(system: str) -> Any:
+    """Return the log context (for ``bridge.log``) whose ``system`` is *system*."""
+    return {**_log_context.get(), "system": system}
+
+
+def prefix_of(obj: Any) -> str:
+    """Return *obj*'s ``logPrefix()`` if it has one, else its class name (Twisted's rule)."""
+    prefix = getattr(obj, "logPrefix", None)
+    if prefix is None:
+        return type(obj).__name__
+    return str(prefix())
+
+
+def qualified_name(obj: Any) -> str:
+    """Return the dotted name of *obj*'s class (a listening port's log prefix in Twisted)."""
+    cls = type(obj)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
 class StreamAdapter(asyncio.Protocol):
     """The ``asyncio.Protocol`` that forwards a stream connection's events to Twisted."""
 
@@ -105,18 +133,26 @@ class StreamAdapter(asyncio.Protocol):
         self._data_received = proto.dataReceived
         if IHalfCloseableProtocol.providedBy(proto):
             t._half_closeable = proto
+        # As in Twisted: a server's connectionMade runs in its port's log context, a client's
+        # in "Uninitialized" (its transport's prefix is only set up afterwards).
+        owner_prefix = getattr(self._owner, "logPrefix", None)
+        system = owner_prefix() if t._is_server and owner_prefix is not None else "Uninitialized"
+        token = _set_log_context(log_context(system))
         try:
             proto.makeConnection(t)
         except Exception:
             if t._is_server:
                 # As Twisted's listening ports do: log it, keep the connection.
-                log.err(None, f"Unhandled Error in {t.logPrefix()}.connectionMade()")
+                log.err(None, f"Unhandled Error in {prefix_of(t.protocol)}.connectionMade()")
             else:
                 t._protocol_failed(Failure(), "connectionMade")
+        finally:
+            _reset_log_context(token)
 
     def data_received(self, data: bytes) -> None:
         t: Any = self._t
         t._dispatching = True
+        token = _set_log_context(t._log_context)
         try:
             self._data_received(data)
         except Exception:
@@ -124,6 +160,8 @@ class StreamAdapter(asyncio.Protocol):
             t._pending = None
             t._protocol_failed(Failure(), "dataReceived")
             return
+        finally:
+            _reset_log_context(token)
         t._dispatching = False
         if t._pending is not None:
             t._flush_held()
@@ -241,12 +279,36 @@ class StreamTransport:
         state = "disconnected" if self.disconnected else "connected"
         return f"<{type(self).__name__} {state} {self.protocol!r}>"
 
+    #: Set by a listening port: the number of this connection among the port's (from 0).
+    _sessionno = 0
+    _log_prefix: str | None = None
+    _log_context_cache: Any = None
+
     def logPrefix(self) -> str:
-        """Return the protocol's log prefix (its class name by default)."""
-        proto = self.protocol
-        if proto is not None and hasattr(proto, "logPrefix"):
-            return str(proto.logPrefix())
-        return type(self).__name__
+        """Return the log prefix, as Twisted's transports: ``"Echo,0,127.0.0.1"`` for the
+        first connection a port accepted (protocol prefix, session number, peer host), or
+        ``"Echo,client"`` for a client connection."""
+        prefix = self._log_prefix
+        if prefix is None:
+            proto = self.protocol
+            if proto is None:
+                return "Uninitialized"
+            if self._is_server:
+                peer = self.getPeer()  # type: ignore[attr-defined]
+                host = getattr(peer, "host", "")
+                prefix = f"{prefix_of(proto)},{self._sessionno},{host}"
+            else:
+                prefix = f"{prefix_of(proto)},client"
+            self._log_prefix = prefix
+        return prefix
+
+    @property
+    def _log_context(self) -> Any:
+        """The log context the protocol's callbacks run in (``system`` = :meth:`logPrefix`)."""
+        ctx = self._log_context_cache
+        if ctx is None:
+            ctx = self._log_context_cache = log_context(self.logPrefix())
+        return ctx
 
     @property
     def _transport(self) -> Any:
@@ -408,15 +470,21 @@ class StreamTransport:
         proto = self._half_closeable
         if proto is None:
             return False  # asyncio closes the transport: connectionLost(ConnectionDone)
+        token = _set_log_context(self._log_context)
         try:
             proto.readConnectionLost()
         except Exception:
             self._protocol_failed(Failure(), "readConnectionLost")
+        finally:
+            _reset_log_context(token)
         return True
 
     def _protocol_failed(self, failure: Failure, method: str) -> None:
         """Log an exception raised by the protocol and drop the connection, as Twisted does."""
-        log.err(failure, f"Unhandled Error in {self.logPrefix()}.{method}(); dropping connection")
+        log.err(
+            failure,
+            f"Unhandled Error in {prefix_of(self.protocol)}.{method}(); dropping connection",
+        )
         if self._failure is None:
             self._failure = failure
         if not self.disconnected:
@@ -465,11 +533,20 @@ class StreamTransport:
             _call_and_log("Error in producer.stopProducing()", producer.stopProducing)
         proto = self.protocol
         if proto is not None:
+            token = _set_log_context(self._log_context)
             try:
                 proto.connectionLost(reason)
             except Exception:
-                log.err(None, f"Unhandled Error in {self.logPrefix()}.connectionLost()")
-        self._adapter._owner._connection_lost(self, reason)
+                log.err(None, f"Unhandled Error in {prefix_of(self.protocol)}.connectionLost()")
+            finally:
+                _reset_log_context(token)
+        # The connector's part (clientConnectionLost, "Stopping factory") logs as "-", as in
+        # Twisted, even when asyncio scheduled this from inside another protocol callback.
+        token = _set_log_context(_DEFAULT_LOG_CONTEXT)
+        try:
+            self._adapter._owner._connection_lost(self, reason)
+        finally:
+            _reset_log_context(token)
 
     # -- the read side as a push producer -----------------------------------------------------
 

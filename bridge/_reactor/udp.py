@@ -23,6 +23,12 @@ from zope.interface import implementer
 from bridge import error, log
 from bridge._reactor._errors import cannot_listen
 from bridge._reactor._registry import registry
+from bridge._reactor._transport import (
+    _reset_log_context,
+    _set_log_context,
+    log_context,
+    prefix_of,
+)
 from bridge._reactor.tcp import _is_ipv4_literal, is_ipv6_literal
 from bridge.address import IPv4Address, IPv6Address
 from bridge.failure import Failure
@@ -49,10 +55,13 @@ class _DatagramAdapter(asyncio.DatagramProtocol):
         port = self._port
         if len(data) > port.maxPacketSize:
             data = data[: port.maxPacketSize]  # recvfrom(maxPacketSize) truncates, as in Twisted
+        token = _set_log_context(port._log_context)
         try:
             port.protocol.datagramReceived(data, (addr[0], addr[1]))
         except Exception:
-            log.err(None, f"Unhandled Error in {port.logPrefix()}.datagramReceived()")
+            log.err(None, f"Unhandled Error in {prefix_of(port.protocol)}.datagramReceived()")
+        finally:
+            _reset_log_context(token)
 
     def error_received(self, exc: Exception) -> None:
         self._port._error_received(exc)
@@ -90,6 +99,7 @@ class Port:
         self._transport: Any = None
         self._connected_addr: tuple[str, int] | None = None
         self._host: IPv4Address | IPv6Address | None = None
+        self._log_context: Any = None
         self.connected = False
         self.disconnecting = False
 
@@ -99,9 +109,8 @@ class Port:
         return f"<{type(self.protocol).__name__} (not listening)>"
 
     def logPrefix(self) -> str:
-        """Return the protocol's log prefix."""
-        prefix = getattr(self.protocol, "logPrefix", None)
-        return str(prefix()) if prefix is not None else type(self.protocol).__name__
+        """Return the log prefix, as Twisted's UDP ports: the protocol's, then ``" (UDP)"``."""
+        return f"{prefix_of(self.protocol)} (UDP)"
 
     def startListening(self) -> None:
         """Bind the socket and attach the protocol (``makeConnection``/``startProtocol``).
@@ -132,6 +141,8 @@ class Port:
         self._registry = registry(self._reactor)
         self._registry.ports.add(self)
         self._serving = self._reactor._loop.create_task(self._serve(sock))
+        self._log_context = log_context(self.logPrefix())
+        log.msg(f"{prefix_of(self.protocol)} starting on {self._host.port}")
         self.protocol.makeConnection(self)
 
     def _bind_address(self) -> Any:
@@ -240,7 +251,7 @@ class Port:
             try:
                 refused()
             except Exception:
-                log.err(None, f"Unhandled Error in {self.logPrefix()}.connectionRefused()")
+                log.err(None, f"Unhandled Error in {prefix_of(self.protocol)}.connectionRefused()")
 
     def _error_received(self, exc: Exception) -> None:
         if isinstance(exc, ConnectionRefusedError):
@@ -313,6 +324,8 @@ class Port:
     loseConnection = stopListening
 
     def _stopped(self, d: Any) -> None:
+        if self._host is not None:
+            log.msg(f"(UDP Port {self._host.port} Closed)")
         self.disconnecting = False
         self._connected_addr = None
         try:

@@ -66,6 +66,7 @@ KNOWN: dict[str, str | None] = {
     "halfclose_producers": None,
     "connect_failures": None,
     "reactor_loop_api": None,
+    "log_systems": None,
     "defer_reference": None,
     "inline_cancel_timeout": None,
     "coroutine_cancel": None,
@@ -100,6 +101,7 @@ _MODULES = (
     ("bridge.failure.", "twisted.python.failure."),
     ("bridge.error.", "twisted.internet.error."),
     ("bridge.defer.", "twisted.internet.defer."),
+    ("bridge.protocol.", "twisted.internet.protocol."),
 )
 _PORT = re.compile(r"(port=|PORT:|127\.0\.0\.1:)\d+")
 

@@ -1213,3 +1213,50 @@ def test_abort_right_after_connect_is_unclean_for_the_peer(reactor: Any, run_unt
     assert client.proto.transport.disconnected == 1
     assert client.proto.transport.connected == 0
     run_until(port.stopListening())
+
+
+def test_log_prefixes_and_log_systems_follow_twisted(reactor: Any, run_until: Any) -> None:
+    """transport.logPrefix() is "Proto,<session>,<peer host>" / "Proto,client"; what a
+    protocol logs from its callbacks carries that as its system, as Twisted's callWithLogger."""
+    from bridge import log as blog
+
+    events: list[tuple[str, str]] = []
+
+    def observe(event: dict[str, Any]) -> None:
+        text = " ".join(str(m) for m in event.get("message", ()))
+        if text.startswith("seen"):
+            events.append((text, event["system"]))
+
+    class Server(protocol.Protocol):
+        def connectionMade(self) -> None:
+            blog.msg("seen made")
+
+        def dataReceived(self, data: bytes) -> None:
+            blog.msg("seen data")
+            self.transport.loseConnection()  # type: ignore[union-attr]
+
+    done: Deferred[Any] = Deferred()
+
+    class Client(protocol.Protocol):
+        def connectionMade(self) -> None:
+            self.transport.write(b"x")  # type: ignore[union-attr]
+
+        def connectionLost(self, reason: Any) -> None:
+            blog.msg("seen lost")
+            done.callback([self.transport.logPrefix()])  # type: ignore[union-attr]
+
+    blog.addObserver(observe)
+    try:
+        factory = protocol.Factory.forProtocol(Server)
+        port = reactor.listenTCP(0, factory, interface="127.0.0.1")
+        assert port.logPrefix() == "bridge.protocol.Factory"
+        reactor.connectTCP(
+            "127.0.0.1", port.getHost().port, protocol.ClientFactory.forProtocol(Client)
+        )
+        assert run_until(done) == ["Client,client"]
+        run_until(port.stopListening())
+    finally:
+        blog.removeObserver(observe)
+    assert ("seen made", "bridge.protocol.Factory") in events
+    assert ("seen data", "Server,0,127.0.0.1") in events
+    assert ("seen lost", "Client,client") in events

@@ -74,7 +74,7 @@ _get_running_loop = _events._get_running_loop
 class _PyDeferredBase:
     """Pure-Python stand-in for the C ``DeferredBase`` (used when it is not built)."""
 
-    __slots__ = ("callbacks", "called", "paused", "result")
+    __slots__ = ("_canceller", "_running", "_unhandled", "callbacks", "called", "paused", "result")
 
 
 def _load_speedups() -> type:
@@ -90,7 +90,6 @@ def _load_speedups() -> type:
         import bridge._cdefer as _cdefer
     except ImportError:
         return _PyDeferredBase
-    _cdefer._setup(Failure, _get_running_loop)
     return _cdefer.DeferredBase
 
 
@@ -179,7 +178,7 @@ class _Unhandled:
         if extra:
             why += "\n" + extra
         try:
-            _log.err(failure, why)
+            _log._unhandled_in_deferred(failure, extra)
             for observer in list(_unhandled_observers):
                 observer(failure, why)
         except Exception:  # a finalizer must not raise
@@ -196,8 +195,8 @@ class Deferred(_DeferredBase, Generic[T]):
     coroutines run by :func:`bridge.defer.ensureDeferred`.
     """
 
-    # callbacks, called, paused and result are slots of the base class.
-    __slots__ = ("__weakref__", "_canceller", "_running", "_unhandled")
+    # The other attributes are slots of the base class (C members with the speed-ups).
+    __slots__ = ("__weakref__",)
 
     debug: ClassVar[bool] = False
     callbacks: list[tuple[Any, ...]]
@@ -216,6 +215,15 @@ class Deferred(_DeferredBase, Generic[T]):
         self._canceller = canceller
         self._running = False
         self._unhandled: _Unhandled | None = None
+        if Deferred.debug:
+            self._unhandled = _Unhandled(None)
+            self._unhandled.creator = traceback.format_stack()[:-1]
+
+    def _init_after_c_new(self, canceller: Callable[[Deferred[T]], None] | None = None) -> None:
+        # With the speed-ups, DeferredBase.__new__ already gave the attributes their fresh
+        # values; this replaces __init__ (same signature) and only adds what depends on it.
+        if canceller is not None:
+            self._canceller = canceller
         if Deferred.debug:
             self._unhandled = _Unhandled(None)
             self._unhandled.creator = traceback.format_stack()[:-1]
@@ -407,10 +415,7 @@ class Deferred(_DeferredBase, Generic[T]):
         :raises AlreadyCalledError: if this Deferred already has a result.
         """
         if type(result) in _DEFERRED_TYPES:
-            raise AssertionError(
-                f"callback() on {self!r} with a Deferred ({result!r}): a Deferred cannot be "
-                "the result of another; return it from a callback to chain them instead"
-            )
+            self._deferred_as_result(result)
         if self.called:
             self._already_called("callback")
             return
@@ -434,6 +439,12 @@ class Deferred(_DeferredBase, Generic[T]):
             self._already_called("errback")
             return
         self._fire(fail)
+
+    def _deferred_as_result(self, result: Any) -> None:
+        raise AssertionError(
+            f"callback() on {self!r} with a Deferred ({result!r}): a Deferred cannot be "
+            "the result of another; return it from a callback to chain them instead"
+        )
 
     def _already_called(self, how: str) -> None:
         if self._canceller is _SUPPRESS_ONE:
@@ -503,6 +514,8 @@ class Deferred(_DeferredBase, Generic[T]):
     # -- the engine -----------------------------------------------------------------------
 
     def _run_callbacks(self) -> None:
+        # The C base class has a twin of this method (base_run_callbacks in _cdefer.c) that
+        # replaces it when the speed-ups are built: keep the two in step.
         if self._running:
             # Already running further up the stack: that loop will see new callbacks.
             return
@@ -764,14 +777,16 @@ def succeed(result: T) -> Deferred[T]:
         d: Deferred[T] = Deferred()
         d.callback(result)
         return d
-    # Hot path (every `return succeed(x)`): fill the slots directly, skipping __init__.
+    # Hot path (every `return succeed(x)`): fill the slots directly, skipping __init__
+    # (with the speed-ups, DeferredBase.__new__ already set the fresh values).
     d = _new_deferred(Deferred)
-    d.callbacks = []
+    if not HAVE_SPEEDUPS:
+        d.callbacks = []
+        d.paused = 0
+        d._canceller = None
+        d._running = False
+        d._unhandled = None
     d.called = True
-    d.paused = 0
-    d._canceller = None
-    d._running = False
-    d._unhandled = None
     d.result = result
     return d
 
@@ -813,3 +828,25 @@ def setDebugging(on: bool) -> None:
 def getDebugging() -> bool:
     """Return whether :func:`setDebugging` is on."""
     return Deferred.debug
+
+
+def _install_speedups() -> None:
+    """Hand the C base class what it needs, and let its methods replace the Python twins."""
+    if not HAVE_SPEEDUPS:
+        return
+    import bridge._cdefer as _cdefer
+
+    _cdefer._setup(
+        Failure, _get_running_loop, _DEFERRED_TYPES, _CONTINUE, _Unhandled, _coroutine_misuse
+    )
+    # The C callback and chain runner take over; the Python ones above stay the reference
+    # (and the pure-Python implementation). __init__ keeps its signature and docstring.
+    del Deferred._run_callbacks
+    del Deferred.callback
+    init = Deferred._init_after_c_new
+    init.__name__, init.__qualname__ = "__init__", "Deferred.__init__"
+    init.__doc__ = Deferred.__init__.__doc__
+    Deferred.__init__ = init  # type: ignore[method-assign]
+
+
+_install_speedups()

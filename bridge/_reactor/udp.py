@@ -93,6 +93,9 @@ class Port:
         self.protocol = proto
         self.interface = interface
         self.maxPacketSize = maxPacketSize
+        if interface and not (_is_ipv4_literal(interface) or is_ipv6_literal(interface)):
+            # As Twisted's UDP ports: an interface must be an IP address (no name lookup).
+            raise error.InvalidAddressError(interface, "not an IPv4 or IPv6 address.")
         self._family = socket.AF_INET6 if is_ipv6_literal(interface) else socket.AF_INET
         self._sock: socket.socket | None = None
         self._serving: asyncio.Task[None] | None = None
@@ -180,6 +183,8 @@ class Port:
         On a connected port, leave *addr* out (or pass the connected address).
 
         :raises MessageLengthError: if the datagram is too long to send.
+        :raises AssertionError: (as Twisted's) if *addr* is missing on an unconnected port, or
+            differs from the connected address.
         :raises InvalidAddressError: if *addr* names a host instead of an IP address.
         :raises TypeError: if *datagram* is not bytes-like.
         """
@@ -194,13 +199,14 @@ class Port:
         connected = self._connected_addr
         if connected is not None:
             if addr is not None and tuple(addr) != connected:
-                raise ValueError(
+                # AssertionError, the class Twisted's port raises (from an assert) here.
+                raise AssertionError(
                     f"write(): this UDP port is connected to {connected}; "
                     f"it cannot send to {addr!r}"
                 )
         else:
             if addr is None:
-                raise ValueError("write(): an unconnected UDP port needs an address to send to")
+                raise AssertionError("write(): an unconnected UDP port needs an address to send to")
             if not (_is_ipv4_literal(addr[0]) or is_ipv6_literal(addr[0])):
                 raise error.InvalidAddressError(
                     addr[0], "write() only accepts IP addresses, not hostnames"

@@ -67,6 +67,7 @@ KNOWN: dict[str, str | None] = {
     "connect_failures": None,
     "reactor_loop_api": None,
     "log_systems": None,
+    "udp_more": None,
     "defer_reference": None,
     "inline_cancel_timeout": None,
     "coroutine_cancel": None,

@@ -70,7 +70,7 @@ def test_write_needs_ip_address_and_bytes(reactor: Any, run_until: Any) -> None:
         p.write(b"x", ("localhost", 9))
     with pytest.raises(TypeError, match="bytes-like"):
         p.write("text", ("127.0.0.1", 9))
-    with pytest.raises(ValueError, match="needs an address"):
+    with pytest.raises(AssertionError, match="needs an address"):
         p.write(b"x")
     run_until(p.stopListening())
 
@@ -101,7 +101,7 @@ def test_connected_port_and_connection_refused(reactor: Any, run_until: Any) -> 
         pa.connect("127.0.0.1", pb.getHost().port)
     pa.write(b"to b")
     run_until(_until(lambda: b.received))
-    with pytest.raises(ValueError, match="connected to"):
+    with pytest.raises(AssertionError, match="connected to"):
         pa.write(b"x", ("127.0.0.1", 9))
     run_until(pb.stopListening())
     # Nobody listens now: the ICMP port-unreachable comes back as connectionRefused().
@@ -233,3 +233,10 @@ def test_stop_listening_before_the_loop_ran(reactor: Any, run_until: Any) -> Non
     run_until(asyncio.sleep(0.02))
     assert a.events == ["start", "stop"]
     assert p.getHandle() is None
+
+
+def test_listen_on_a_host_name_is_an_invalid_address(reactor: Any) -> None:
+    """As Twisted's UDP ports: the interface must be an IP address, not a name."""
+    with pytest.raises(error.InvalidAddressError) as info:
+        reactor.listenUDP(0, Collector(), interface="localhost")
+    assert info.value.args == ("localhost", "not an IPv4 or IPv6 address.")

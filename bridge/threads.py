@@ -11,12 +11,13 @@ import queue
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from bridge._reactor.threads import ThreadPool
+from bridge._reactor.threads import ThreadPool, WorkerStop
 from bridge.defer import Deferred, maybeDeferred
 from bridge.failure import Failure
 
 __all__ = [
     "ThreadPool",
+    "WorkerStop",
     "blockingCallFromThread",
     "callMultipleInThread",
     "deferToThread",

@@ -59,10 +59,7 @@ OMITTED: dict[str, str] = {
 }
 
 #: Gaps in the networking modules: net-fidelity is adding these. Delete a line when it lands.
-NET_PENDING: set[str] = {
-    # bridge/_reactor/threads.py's ThreadPool, which bridge.threads exports.
-    "twisted.python.threadpool:WorkerStop",
-}
+NET_PENDING: set[str] = set()
 
 # -- what Twisted documents ------------------------------------------------------------------
 

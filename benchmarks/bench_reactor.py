@@ -14,7 +14,15 @@ implementation is than Twisted's default (epoll) reactor.
 Usage::
 
     python benchmarks/bench_reactor.py [--impl NAME ...] [--calls N] [--fast] [-o FILE.json]
+    python benchmarks/bench_reactor.py --icount [WORKLOAD ...] [--impl NAME ...] [--calls N]
     python benchmarks/bench_reactor.py --list-impls
+
+``--icount`` counts CPU instructions instead of timing, under valgrind (cachegrind), so the
+ratios do not move with the load of a shared machine. Each workload runs once and twice in a
+fresh process per implementation; the difference is the cost of one run (start-up, imports and
+first-run warm-up cancel out), and the ratio is Twisted epoll's count over bridge's.
+``call_from_thread`` is the least exact there (valgrind runs one thread at a time, so how
+calls batch up depends on its scheduling).
 """
 
 from __future__ import annotations
@@ -152,9 +160,11 @@ def _timed(impl: str, workload: str, calls: int) -> Callable[[int], float]:
     return time_func
 
 
-def report(results: dict[tuple[str, str], float], impls: list[str]) -> str:
+def report(
+    results: dict[tuple[str, str], float], impls: list[str], measure: str = "mean times"
+) -> str:
     """Return the ratio table: Twisted epoll time / implementation time, per workload."""
-    lines = ["", f"speed-up over {BASELINE} (higher is better; mean times):"]
+    lines = ["", f"speed-up over {BASELINE} (higher is better; {measure}):"]
     for workload in WORKLOADS:
         base = results.get((workload, BASELINE))
         if base is None:
@@ -168,14 +178,86 @@ def report(results: dict[tuple[str, str], float], impls: list[str]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the benchmarks (pyperf command line, plus --impl/--calls/--list-impls)."""
-    import pyperf
+def _icount_worker(workload: str, impl: str, calls: int, loops: int) -> None:
+    BENCHES[workload](get_reactor(impl), calls, loops)
 
+
+def _instructions(workload: str, impl: str, calls: int, loops: int) -> int:
+    import os
+    import re
+    import subprocess
+
+    args = ["--icount-worker", workload, impl, str(calls), str(loops)]
+    out = subprocess.run(
+        [
+            "valgrind",
+            "--tool=cachegrind",
+            "--cache-sim=no",
+            "--cachegrind-out-file=/dev/null",
+            sys.executable,
+            __file__,
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    ).stderr
+    match = re.search(r"I\s+refs:\s+([\d,]+)", out)
+    if match is None:
+        raise RuntimeError(f"no instruction count in valgrind output:\n{out}")
+    return int(match.group(1).replace(",", ""))
+
+
+def icount(workloads: list[str], impls: list[str], calls: int) -> str:
+    """Return a report of instructions per run of each workload, and ratios to Twisted epoll."""
+    if BASELINE not in impls:
+        impls = [*impls, BASELINE]
+    counts: dict[tuple[str, str], float] = {}
+    lines = [f"instructions per run ({calls:,} calls; valgrind cachegrind, 2 runs - 1 run):"]
+    for workload in workloads:
+        for impl in impls:
+            low = _instructions(workload, impl, calls, 1)
+            high = _instructions(workload, impl, calls, 2)
+            counts[(workload, impl)] = count = float(high - low)
+            lines.append(
+                f"  {workload:18} {impl:16} {count / 1e6:10.1f} M  {count / calls:8.0f}/call"
+            )
+    return "\n".join(lines) + "\n" + report(counts, impls, "instruction counts")
+
+
+def _pop_option(argv: list[str], flag: str) -> list[str]:
+    """Remove every ``flag VALUE`` pair from *argv*; return the values."""
+    values = []
+    while flag in argv:
+        i = argv.index(flag)
+        values.append(argv[i + 1])
+        del argv[i : i + 2]
+    return values
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmarks (pyperf command line, plus --impl/--calls/--list-impls/--icount)."""
     argv = sys.argv[1:] if argv is None else argv
     if "--list-impls" in argv:
         print("\n".join(IMPLS))
         return
+    if "--icount-worker" in argv:
+        i = argv.index("--icount-worker")
+        workload, impl, calls, loops = argv[i + 1 : i + 5]
+        _icount_worker(workload, impl, int(calls), int(loops))
+        return
+    if "--icount" in argv:
+        argv = list(argv)
+        impls = _pop_option(argv, "--impl") or list(DEFAULT_IMPLS)
+        calls = int((_pop_option(argv, "--calls") or ["100000"])[-1])
+        workloads = argv[argv.index("--icount") + 1 :] or list(WORKLOADS)
+        unknown = [w for w in [*workloads, *impls] if w not in WORKLOADS and w not in IMPLS]
+        if unknown:
+            raise SystemExit(f"unknown workload or implementation: {', '.join(unknown)}")
+        print(icount(workloads, impls, calls))
+        return
+    import pyperf
 
     def add_cmdline_args(cmd: list[str], args: Any) -> None:
         for impl in args.impl or DEFAULT_IMPLS:

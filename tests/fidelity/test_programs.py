@@ -68,6 +68,7 @@ KNOWN: dict[str, str | None] = {
     "reactor_loop_api": None,
     "log_systems": None,
     "udp_more": None,
+    "tls_howto": None,
     "defer_reference": None,
     "inline_cancel_timeout": None,
     "coroutine_cancel": None,

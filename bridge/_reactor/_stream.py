@@ -92,6 +92,18 @@ class StreamPort:
         """Return the dotted class name of the factory, as Twisted's ports do."""
         return qualified_name(self.factory)
 
+    #: Twisted's (unused here) limit on accepts per readiness event.
+    numberAccepts = 100
+
+    @property
+    def sessionno(self) -> int:
+        """The number of connections accepted so far."""
+        return self._sessions
+
+    def fileno(self) -> int:
+        """Return the listening socket's file descriptor, or -1 when not listening."""
+        return self._sock.fileno() if self._sock is not None else -1
+
     def _create_socket(self) -> socket.socket:
         raise NotImplementedError
 
@@ -393,3 +405,13 @@ class StreamConnector:
         except Exception:
             log.err(None, f"Unhandled Error in {type(self.factory).__name__}.clientConnectionLost")
         self._maybe_stop_factory()
+
+
+def _socket_of(port: Any) -> Any:
+    """The listening socket while listening, else None."""
+    return port._sock
+
+
+# Twisted's ``socket`` attribute; set after the class so that the name does not shadow the
+# ``socket`` module inside the class body (its annotations use ``socket.socket``).
+setattr(StreamPort, "socket", property(_socket_of))  # noqa: B010

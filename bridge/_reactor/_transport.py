@@ -646,6 +646,37 @@ class StreamTransport:
         elif self._pull_handle is None:
             self._schedule_pull()
 
+    # -- Twisted's public attributes of a connection -------------------------------------------
+
+    #: Twisted's buffer sizes (kept for code that reads them; asyncio sizes its own reads).
+    SEND_LIMIT = 128 * 1024
+    bufferSize = 2**16
+    #: Whether the connection is a TLS one (Twisted's ``TLS`` flag).
+    TLS = False
+
+    @property
+    def reactor(self) -> Any:
+        """The reactor this connection belongs to."""
+        return self._reactor
+
+    def stopReading(self) -> None:
+        """Stop reading from the connection (Twisted's FileDescriptor; see pauseProducing)."""
+        self.pauseProducing()
+
+    def startReading(self) -> None:
+        """Read from the connection again (see resumeProducing)."""
+        self.resumeProducing()
+
+    @property
+    def sessionno(self) -> int:
+        """The number of this connection among those its port accepted (0 for clients)."""
+        return self._sessionno
+
+    @property
+    def logstr(self) -> str:
+        """The log prefix (Twisted's attribute behind :meth:`logPrefix`)."""
+        return self.logPrefix()
+
     # -- addresses and handles -----------------------------------------------------------------
 
     def getHandle(self) -> Any:
@@ -727,6 +758,30 @@ class TCPTransport(StreamTransport):
     def getPeer(self) -> IPv4Address | IPv6Address:
         """Return the remote address (:class:`IPv4Address` or :class:`IPv6Address`)."""
         return self._peer
+
+    socketType = socket.SOCK_STREAM
+
+    @property
+    def addressFamily(self) -> int:
+        """``AF_INET`` or ``AF_INET6``, by the peer's address."""
+        return socket.AF_INET6 if isinstance(self._peer, IPv6Address) else socket.AF_INET
+
+    @property
+    def hostname(self) -> str:
+        """The peer's host (Twisted's server-side attribute)."""
+        return self._peer.host
+
+    @property
+    def client(self) -> tuple[str, int]:
+        """The peer's ``(host, port)`` (Twisted's server-side attribute)."""
+        return (self._peer.host, self._peer.port)
+
+    @property
+    def addr(self) -> tuple[str, int]:
+        """The ``(host, port)`` connected to (Twisted's client-side attribute)."""
+        return (self._peer.host, self._peer.port)
+
+    realAddress = addr
 
     def getHost(self) -> IPv4Address | IPv6Address:
         """Return the local address (:class:`IPv4Address` or :class:`IPv6Address`)."""

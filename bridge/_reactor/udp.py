@@ -115,6 +115,15 @@ class Port:
         """Return the log prefix, as Twisted's UDP ports: the protocol's, then ``" (UDP)"``."""
         return f"{prefix_of(self.protocol)} (UDP)"
 
+    @property
+    def logstr(self) -> str:
+        """The log prefix (Twisted's attribute behind :meth:`logPrefix`)."""
+        return self.logPrefix()
+
+    def fileno(self) -> int:
+        """Return the socket's file descriptor, or -1 when not listening."""
+        return self._sock.fileno() if self._sock is not None else -1
+
     def startListening(self) -> None:
         """Bind the socket and attach the protocol (``makeConnection``/``startProtocol``).
 
@@ -486,3 +495,13 @@ def adopt_datagram_port(
     p = Port(reactor, name[1], protocol, name[0], maxPacketSize)
     p._start(sock)
     return p
+
+
+def _socket_of(port: Any) -> Any:
+    """The bound socket while listening, else None."""
+    return port._sock
+
+
+# Twisted's ``socket`` attribute; set after the class so that the name does not shadow the
+# ``socket`` module inside the class body (its annotations use ``socket.socket``).
+setattr(Port, "socket", property(_socket_of))  # noqa: B010

@@ -1260,3 +1260,35 @@ def test_log_prefixes_and_log_systems_follow_twisted(reactor: Any, run_until: An
     assert ("seen made", "bridge.protocol.Factory") in events
     assert ("seen data", "Server,0,127.0.0.1") in events
     assert ("seen lost", "Client,client") in events
+
+
+def test_twisted_connection_attributes(reactor: Any, run_until: Any) -> None:
+    """sessionno, hostname, client/addr, logstr, reactor, socket/fileno, stop/startReading."""
+    import socket
+
+    made: Deferred[Any] = Deferred()
+
+    class Server(protocol.Protocol):
+        def connectionMade(self) -> None:
+            made.callback([self.transport])
+
+    port = reactor.listenTCP(0, protocol.Factory.forProtocol(Server), interface="127.0.0.1")
+    assert port.fileno() == port.socket.fileno() > 0 and port.sessionno == 0
+    client_made: Deferred[Any] = Deferred()
+
+    class Client(protocol.Protocol):
+        def connectionMade(self) -> None:
+            client_made.callback([self.transport])
+
+    reactor.connectTCP("127.0.0.1", port.getHost().port, protocol.ClientFactory.forProtocol(Client))
+    [server] = run_until(made)
+    [client] = run_until(client_made)
+    assert (server.sessionno, server.hostname, server.client[0]) == (0, "127.0.0.1", "127.0.0.1")
+    assert server.logstr == "Server,0,127.0.0.1" and port.sessionno == 1
+    assert client.addr == ("127.0.0.1", port.getHost().port) and client.reactor is reactor
+    assert (client.addressFamily, client.socketType) == (socket.AF_INET, socket.SOCK_STREAM)
+    client.stopReading()
+    client.startReading()
+    client.loseConnection()
+    run_until(port.stopListening())
+    assert port.fileno() == -1

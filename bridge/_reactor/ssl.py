@@ -101,6 +101,7 @@ def tls_connection_made(transport: Any) -> None:
     ``handshakeCompleted()`` just after ``connectionMade()``, as in Twisted.
     """
     alsoProvides(transport, ISSLTransport, INegotiated)
+    transport.TLS = True
     loop = transport._reactor._loop
     _hold_pauses(loop, transport, transport._transport, False)
     loop.call_soon(_handshake_completed, transport)
@@ -302,6 +303,7 @@ def start_tls(transport: Any, contextFactory: object, normal: bool = True) -> No
     buffer = _HandshakeBuffer(current)
     transport._transport = buffer
     alsoProvides(transport, ISSLTransport, INegotiated)
+    transport.TLS = True
     loop: asyncio.AbstractEventLoop = transport._reactor._loop
     task = loop.create_task(_upgrade(loop, transport, buffer, context, server_side, hostname))
     # Keep a reference until the handshake ends (the loop holds tasks weakly).

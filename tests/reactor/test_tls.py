@@ -170,7 +170,7 @@ def test_echo_over_tls_with_verified_client(
     proto = run_until(client.proto.made)
     server = run_until(servers.first)
     for transport in (proto.transport, server.transport):
-        assert ISSLTransport.providedBy(transport)
+        assert ISSLTransport.providedBy(transport) and transport.TLS
         assert verifyObject(INegotiated, transport)
         assert transport.negotiatedProtocol is None
     peer = proto.transport.getPeerCertificate()

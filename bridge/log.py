@@ -14,7 +14,9 @@ import contextvars
 import io
 import logging
 import sys
+import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from types import MappingProxyType
@@ -379,23 +381,39 @@ class _StreamFormatter(logging.Formatter):
         return head + text.replace("\n", "\n\t")
 
 
-def startLogging(file: IO[str] | None = None, setStdout: bool = True) -> logging.Handler:
+def startLogging(file: IO[str] | None = None, setStdout: bool = True) -> logging.Handler | None:
     """Send the ``bridge`` logger's records (INFO and up) to *file*.
 
-    :param file: the stream to write to; ``sys.stdout`` by default.
-    :param setStdout: accepted for Twisted compatibility; ``sys.stdout`` is never replaced.
-    :returns: the installed :class:`logging.StreamHandler` (remove it to stop).
-
     Lines look like Twisted's: ``2026-11-27 04:40:00+0000 [system] text``. Logs
-    "Log opened." first, as Twisted does.
+    "Log opened." first, as Twisted does, and from then on logs warnings
+    (:func:`showwarning`).
+
+    :param file: the stream to write to; ``sys.stdout`` by default.
+    :param setStdout: also replace ``sys.stdout`` and ``sys.stderr`` with
+        :class:`StdioOnnaStick` files, so that ``print()`` output becomes log lines (stderr
+        lines as errors), as Twisted does.
+    :returns: the installed :class:`logging.StreamHandler` (remove it to stop), or None
+        when *file* is itself a redirected ``sys.stdout`` (nothing is done then).
     """
+    if isinstance(file, StdioOnnaStick):
+        return None
     handler = logging.StreamHandler(file if file is not None else sys.stdout)
     handler.setFormatter(_StreamFormatter())
     logger.addHandler(handler)
     if logger.getEffectiveLevel() > logging.INFO:
         logger.setLevel(logging.INFO)
     msg("Log opened.")
+    _begin(setStdout)
     return handler
+
+
+def _begin(redirect_stdio: bool) -> None:
+    # What Twisted's log beginner does once logging starts: warnings go to the log and,
+    # if asked, sys.stdout/sys.stderr too.
+    warnings.showwarning = showwarning
+    if redirect_stdio:
+        sys.stdout = StdioOnnaStick(0, getattr(sys.stdout, "encoding", None))
+        sys.stderr = StdioOnnaStick(1, getattr(sys.stderr, "encoding", None))
 
 
 def textFromEventDict(eventDict: dict[str, Any]) -> str | None:
@@ -513,12 +531,13 @@ class PythonLoggingObserver:
 
 
 def startLoggingWithObserver(observer: _Observer, setStdout: bool = True) -> None:
-    """Add *observer* (:func:`addObserver`) and log "Log opened.".
+    """Add *observer* (:func:`addObserver`) and log "Log opened.", as :func:`startLogging`.
 
-    :param setStdout: accepted for Twisted compatibility; ``sys.stdout`` is never replaced.
+    :param setStdout: also send ``sys.stdout``/``sys.stderr`` output to the log.
     """
     addObserver(observer)
     msg("Log opened.")
+    _begin(setStdout)
 
 
 class NullFile:
@@ -543,8 +562,9 @@ class StdioOnnaStick:
     """A write-only text file whose lines become log messages (``printed=1``).
 
     Each complete line written is logged with :func:`msg`; with *isError* true, as an
-    error. Twisted's ``startLogging`` puts these in place of ``sys.stdout``/``sys.stderr``;
-    bridge never does that, but programs may use them directly.
+    error. :func:`startLogging` puts these in place of ``sys.stdout``/``sys.stderr``. A
+    write made while this thread is already logging one (a failing log handler reporting
+    on ``sys.stderr``) goes to ``sys.__stderr__`` instead, so it cannot recurse.
 
     :ivar isError: whether lines are logged as errors.
     :ivar buf: the unfinished last line.
@@ -583,15 +603,33 @@ class StdioOnnaStick:
 
     def write(self, data: str) -> None:
         """Log each complete line of ``buf + data``; keep the rest in :attr:`buf`."""
+        if getattr(_writing, "active", False):
+            if sys.__stderr__ is not None:
+                sys.__stderr__.write(data)
+            return
         lines = (self.buf + data).split("\n")
         self.buf = lines.pop()
-        for line in lines:
-            msg(line, printed=1, isError=self.isError)
+        self._log(lines)
 
     def writelines(self, lines: Iterable[str]) -> None:
         """Log each item of *lines* as one message."""
-        for line in lines:
-            msg(line, printed=1, isError=self.isError)
+        if getattr(_writing, "active", False):
+            if sys.__stderr__ is not None:
+                sys.__stderr__.writelines(lines)
+            return
+        self._log(lines)
+
+    def _log(self, lines: Iterable[str]) -> None:
+        _writing.active = True
+        try:
+            for line in lines:
+                msg(line, printed=1, isError=self.isError)
+        finally:
+            _writing.active = False
+
+
+# Set while a StdioOnnaStick logs on this thread (see StdioOnnaStick.write).
+_writing = threading.local()
 
 
 #: File-like objects whose written lines are logged (``logerr`` as errors), as Twisted's.
@@ -602,8 +640,7 @@ logerr = StdioOnnaStick(isError=1)
 def discardLogs() -> None:
     """Make the module's :data:`logfile` a :class:`NullFile`, as Twisted does.
 
-    bridge never redirects ``sys.stdout`` into :data:`logfile`, so this only affects code
-    that writes to ``log.logfile`` itself.
+    It only affects code that writes to ``log.logfile`` itself.
     """
     global logfile
     logfile = NullFile()
@@ -663,14 +700,19 @@ def showwarning(
     file: IO[str] | None = None,
     line: str | None = None,
 ) -> None:
-    """Log a warning (a drop-in for :func:`warnings.showwarning`), or write it to *file*."""
-    import warnings
+    """Log a warning, as Twisted does once logging started; with a *file*, write it there.
 
-    text = warnings.formatwarning(message, category, filename, lineno, line)
+    The log line reads ``path.py:12: builtins.UserWarning: the message`` (logged at
+    WARNING level); with *file*, the standard :func:`warnings.showwarning` writes it.
+    """
     if file is not None:
-        file.write(text)
-    else:
-        msg(text.rstrip("\n"), warning=message, category=category.__name__)
+        _original_showwarning(message, category, filename, lineno, file, line)  # type: ignore[arg-type]
+        return
+    kind = f"{category.__module__}.{category.__qualname__}"
+    msg(f"{filename}:{lineno}: {kind}: {message}", logLevel=logging.WARNING)
+
+
+_original_showwarning = warnings.showwarning
 
 
 class DefaultObserver:

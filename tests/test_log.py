@@ -81,7 +81,7 @@ def test_raising_observer_does_not_break_err(caplog: pytest.LogCaptureFixture) -
 
 def test_start_logging_writes_to_stream() -> None:
     stream = io.StringIO()
-    handler = log.startLogging(stream)
+    handler = log.startLogging(stream, setStdout=False)
     try:
         log.msg("to the stream")
     finally:
@@ -105,7 +105,7 @@ def test_twisted_style_event_observers() -> None:
 
 def test_start_logging_says_log_opened() -> None:
     stream = io.StringIO()
-    handler = log.startLogging(stream)
+    handler = log.startLogging(stream, setStdout=False)
     logging.getLogger("bridge").removeHandler(handler)
     assert "Log opened." in stream.getvalue()
 
@@ -415,3 +415,55 @@ def test_unhandled_in_deferred_under_python_logging_observer_matches_twisted() -
         target.removeHandler(handler)
     assert handler.seen == [("CRITICAL", "Unhandled error in Deferred:"), ("CRITICAL", "")]
     assert handler.exc_types == [None, KeyError]
+
+
+def test_start_logging_redirects_stdio_and_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import warnings
+
+    monkeypatch.setattr(sys, "stdout", sys.stdout)
+    monkeypatch.setattr(sys, "stderr", sys.stderr)
+    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)
+    stream = io.StringIO()
+    handler = log.startLogging(stream)
+    try:
+        assert isinstance(sys.stdout, log.StdioOnnaStick)
+        print("hello", "print")
+        sys.stdout.write("partial ")
+        sys.stdout.write("line\n")
+        sys.stderr.write("to stderr\n")
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            warnings.showwarning = log.showwarning
+            warnings.warn_explicit("careful", UserWarning, "/src/mod.py", 9)
+        assert log.startLogging(sys.stdout) is None  # already redirected: nothing done
+    finally:
+        logging.getLogger("bridge").removeHandler(handler)  # type: ignore[arg-type]
+    lines = [re.sub(r"^\S+ \S+ ", "", line) for line in stream.getvalue().splitlines()]
+    assert lines == [
+        "[-] Log opened.",
+        "[-] hello print",
+        "[-] partial line",
+        "[-] to stderr",
+        "[-] /src/mod.py:9: builtins.UserWarning: careful",
+    ]
+
+
+def test_stdio_onna_stick_does_not_recurse_when_logging_fails(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    class Broken(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            sys.stderr.write("handler broke\n")
+
+    stick = log.StdioOnnaStick(isError=1)
+    monkeypatch.setattr(sys, "stderr", stick)
+    broken = Broken()
+    logging.getLogger("bridge").addHandler(broken)
+    try:
+        stick.write("a line\n")
+    finally:
+        logging.getLogger("bridge").removeHandler(broken)
+    assert "handler broke" in capfd.readouterr().err

@@ -76,6 +76,7 @@ KNOWN: dict[str, str | None] = {
     "log_legacy": None,
     "task_howto": None,
     "threads_howto": None,
+    "log_stdio": None,
 }
 
 #: program name -> documented deliberate difference: the program is not compared.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from zope.interface import implementer
 
@@ -35,20 +36,23 @@ class DelayedCall:
     :ivar cancelled: 1 once :meth:`cancel` has been called, else 0.
     """
 
+    # Few slots on purpose: the reactor makes one of these per callLater, and the garbage
+    # collector visits every slot of every pending call. The owner's three callbacks share
+    # one slot (``_owner``); the reactor's subclass keeps its timer queue there instead.
     __slots__ = (
         "__weakref__",
         "_ctx",
+        "_owner",
         "_seq",
         "args",
         "called",
         "cancelled",
-        "canceller",
         "func",
         "kw",
-        "resetter",
-        "seconds",
         "time",
     )
+
+    _owner: Any  # (cancel, reset, seconds) here; the reactor's subclass keeps its Timers
 
     #: Kept for compatibility with code that sets ``DelayedCall.debug``; bridge records no
     #: creation stack.
@@ -74,13 +78,26 @@ class DelayedCall:
         self.func = func
         self.args = args
         self.kw = kw
-        self.canceller = cancel
-        self.resetter = reset
-        self.seconds = seconds
+        self._owner = (cancel, reset, seconds)
         self.called = 0
         self.cancelled = 0
         self._ctx: contextvars.Context | None = None
         self._seq = 0
+
+    @property
+    def canceller(self) -> Callable[[DelayedCall], object]:
+        """Called with this DelayedCall when it is cancelled."""
+        return self._owner[0]  # type: ignore[no-any-return]
+
+    @property
+    def resetter(self) -> Callable[[DelayedCall], object]:
+        """Called with this DelayedCall when its time changes."""
+        return self._owner[1]  # type: ignore[no-any-return]
+
+    @property
+    def seconds(self) -> Callable[[], float] | None:
+        """The owner's clock, used by :meth:`reset` (None if it was not given)."""
+        return self._owner[2]  # type: ignore[no-any-return]
 
     def getTime(self) -> float:
         """Return the time at which this call will run."""

@@ -25,15 +25,26 @@ from asyncio import AbstractEventLoop, BaseEventLoop, TimerHandle
 from collections.abc import Callable, Mapping
 from heapq import heapify, heappop, heappush
 from operator import attrgetter
+from typing import Protocol, cast
 
 from bridge._delayed import DelayedCall
 from bridge._reactor._log import log_error
 from bridge.compat import clock_resolution
 
-__all__ = ["ReactorCall", "Timers", "check_call_later", "not_callable_message"]
+__all__ = [
+    "ReactorCall",
+    "Timers",
+    "check_call_later",
+    "not_callable_message",
+    "reactor_call_later",
+]
 
 _INF = float("inf")
+# Below this many dead entries, never compact (Twisted's reactor uses the same figure).
+_COMPACT_MIN = 50
 _copy_context = contextvars.copy_context
+_new_context = contextvars.Context
+_is_callable = callable
 _time_of = attrgetter("time")
 _seq_of = attrgetter("_seq")
 
@@ -41,14 +52,15 @@ _Entry = tuple[float, int, DelayedCall]
 
 
 class ReactorCall(DelayedCall):
-    """The DelayedCall the reactor makes: same API, cheaper to create.
+    """The DelayedCall the reactor makes: same API, cheaper to create and to cancel.
 
-    Instead of three callbacks it keeps a reference to its :class:`Timers`, and it takes
-    its context and sequence number in the constructor: fewer attribute stores on the
-    ``callLater`` hot path.
+    Instead of three callbacks it keeps its :class:`Timers` (in ``_owner``). A call scheduled
+    from a context without variables keeps no copy of it (``_ctx`` is None) and runs in a
+    fresh empty context, which is the same thing: one object less per pending call for
+    the garbage collector to visit.
     """
 
-    __slots__ = ("_timers",)
+    __slots__ = ()
 
     def __init__(
         self,
@@ -64,8 +76,8 @@ class ReactorCall(DelayedCall):
         self.func = func
         self.args = args
         self.kw = kw
-        self._timers = timers
-        self._ctx = ctx
+        self._owner = timers
+        self._ctx = ctx or None
         self._seq = seq
         self.called = 0
         self.cancelled = 0
@@ -76,30 +88,83 @@ class ReactorCall(DelayedCall):
         :raises AlreadyCancelled: if it was already cancelled.
         :raises AlreadyCalled: if it has already run.
         """
-        if self.called or self.cancelled:
+        if self.cancelled or self.called:
             self._check_active("cancel")
         self.cancelled = 1
         self._ctx = None  # a cancelled call never runs: let its context go now
         # Timers._cancelled inlined (hot path: timeouts are mostly cancelled).
-        timers = self._timers
-        garbage = timers._garbage = timers._garbage + 1
-        if garbage > 50 and garbage * 2 > len(timers.heap) + len(timers.new):
-            timers._compact()
+        timers = self._owner
+        timers._garbage += 1
+        if timers._garbage > timers._compact_at:
+            timers._maybe_compact()
+
+    def _run(self) -> None:
+        ctx = self._ctx
+        if ctx is None:
+            ctx = _new_context()
+        self.called = 1
+        if self.kw:
+            ctx.run(self.func, *self.args, **self.kw)
+        else:
+            ctx.run(self.func, *self.args)
 
     @property
-    def seconds(self) -> Callable[[], float]:  # type: ignore[override]
+    def seconds(self) -> Callable[[], float]:
         """The reactor's clock (``loop.time``)."""
-        return self._timers.seconds
+        return self._owner.seconds  # type: ignore[no-any-return]
 
     @property
-    def canceller(self) -> Callable[[DelayedCall], object]:  # type: ignore[override]
+    def canceller(self) -> Callable[[DelayedCall], object]:
         """Called with this DelayedCall when it is cancelled."""
-        return self._timers.cancel_cb
+        return self._owner.cancel_cb  # type: ignore[no-any-return]
 
     @property
-    def resetter(self) -> Callable[[DelayedCall], object]:  # type: ignore[override]
+    def resetter(self) -> Callable[[DelayedCall], object]:
         """Called with this DelayedCall when its time changes."""
-        return self._timers.reset_cb
+        return self._owner.reset_cb  # type: ignore[no-any-return]
+
+
+_new_call = cast("Callable[[type[ReactorCall]], ReactorCall]", object.__new__)
+
+
+def reactor_call_later(
+    self: HasTimers, delay: float, callable: Callable[..., object], *args: object, **kw: object
+) -> DelayedCall:
+    """Call ``callable(*args, **kw)`` in *delay* seconds; return a DelayedCall.
+
+    Calls due at the same time run in the order they were scheduled; each runs in the
+    :mod:`contextvars` context of the code that scheduled it. An exception in the call is
+    logged through ``bridge.log.err``.
+
+    :raises TypeError: if *callable* is not callable (e.g. a coroutine object).
+    :raises ValueError: if *delay* is negative.
+    """
+    # This is AsyncioReactor.callLater itself (bound as a class attribute there), and the
+    # hottest path of the timers: no ReactorCall.__init__ frame, attributes set here.
+    if not _is_callable(callable) or delay < 0:
+        check_call_later(delay, callable)
+    timers = self._timers
+    dc = _new_call(ReactorCall)
+    dc.time = when = timers.seconds() + delay
+    dc.func = callable
+    dc.args = args
+    dc.kw = kw
+    dc._owner = timers
+    dc._ctx = _copy_context() or None
+    seq = timers.next_seq
+    timers.next_seq = seq + 1
+    dc._seq = seq
+    dc.called = dc.cancelled = 0
+    timers.new.append(dc)
+    if when < timers.handle_when:
+        timers.arm(when)
+    return dc
+
+
+class HasTimers(Protocol):
+    """What :func:`reactor_call_later` needs of its reactor."""
+
+    _timers: Timers
 
 
 class Timers:
@@ -110,6 +175,7 @@ class Timers:
     """
 
     __slots__ = (
+        "_compact_at",
         "_due",
         "_garbage",
         "_handle",
@@ -140,6 +206,8 @@ class Timers:
         self.boundary = 0
         # Dead entries (in heap, new or the running batch): cancelled or superseded by reset.
         self._garbage = 0
+        # Cancelling checks whether to compact only once _garbage passes this mark.
+        self._compact_at = _COMPACT_MIN
         self._handle: TimerHandle | None = None
         # When the armed loop timer fires: inf when none is armed, -inf while a batch runs.
         self.handle_when = _INF
@@ -190,14 +258,25 @@ class Timers:
         self.heap.clear()
         self.new.clear()
         self._garbage = 0
+        self._compact_at = _COMPACT_MIN
         self._disarm()
 
     # -- callbacks from DelayedCall ---------------------------------------------------------
 
     def _cancelled(self, dc: DelayedCall) -> None:
-        garbage = self._garbage = self._garbage + 1
-        if garbage > 50 and garbage * 2 > len(self.heap) + len(self.new):
+        self._garbage += 1
+        if self._garbage > self._compact_at:
+            self._maybe_compact()
+
+    def _maybe_compact(self) -> None:
+        """Compact once dead entries are the majority; else raise the mark to check again.
+
+        The mark is the number of live entries: dead ones cannot be the majority before
+        there are more of them than that (amortised O(1) per cancel, no len() per cancel).
+        """
+        if self._garbage * 2 > len(self.heap) + len(self.new):
             self._compact()
+        self._compact_at = max(_COMPACT_MIN, len(self.heap) + len(self.new) - self._garbage)
 
     def _compact(self) -> None:
         heap = self.heap
@@ -283,6 +362,8 @@ class Timers:
     def _rearm(self) -> None:
         self._push(self._split_new(-_INF))
         heap = self.heap
+        # Fired calls left: the compaction mark follows the queue down (see _maybe_compact).
+        self._compact_at = max(_COMPACT_MIN, len(heap) - self._garbage)
         while heap:
             when, seq, dc = heap[0]
             if dc._seq == seq and not dc.cancelled:
@@ -312,11 +393,14 @@ class Timers:
                     continue
                 # DelayedCall._run inlined: this loop is the hot path of every timed call.
                 dc.called = 1
+                ctx = dc._ctx
+                if ctx is None:  # scheduled from a context without variables
+                    ctx = _new_context()
                 try:
                     if dc.kw:
-                        dc._ctx.run(dc.func, *dc.args, **dc.kw)  # type: ignore[union-attr]
+                        ctx.run(dc.func, *dc.args, **dc.kw)
                     else:
-                        dc._ctx.run(dc.func, *dc.args)  # type: ignore[union-attr]
+                        ctx.run(dc.func, *dc.args)
                 except Exception:
                     log_error(f"Unhandled error in {dc!r}")
             finished = True

@@ -146,6 +146,58 @@ def test_call_later_runs_in_callers_context(reactor: AsyncioReactor) -> None:
     assert seen == ["scheduler", "unset"]
 
 
+def test_calls_from_an_empty_context_do_not_share_one(reactor: AsyncioReactor) -> None:
+    """A call scheduled without context variables runs in a fresh context of its own."""
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("var", default="unset")
+    seen: list[str] = []
+
+    def set_it() -> None:
+        seen.append(var.get())
+        var.set("leaked?")
+
+    empty = contextvars.Context()
+    for _ in range(3):
+        empty.run(reactor.callLater, 0, set_it)
+    _stop_after(reactor, 0.01)
+    assert seen == ["unset", "unset", "unset"]
+
+
+def test_reactor_call_later_is_the_bound_call_later(reactor: AsyncioReactor) -> None:
+    """The function behind callLater works bound to any object with _timers."""
+    from bridge._reactor.time import ReactorCall, reactor_call_later
+
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("var", default="unset")
+    seen: list[object] = []
+    var.set("caller")
+    dc = reactor_call_later(reactor, 0, lambda *a, **k: seen.append((a, k, var.get())), 1, x=2)
+    gone = reactor_call_later(reactor, 0, seen.append, "cancelled")
+    assert isinstance(dc, ReactorCall) and dc.active() and dc.kw == {"x": 2}
+    assert " called=0 cancelled=0 " in repr(dc) and repr(dc).endswith("<lambda>(1, x=2)>")
+    gone.cancel()
+    with pytest.raises(AlreadyCancelled):
+        gone.cancel()
+    with pytest.raises(TypeError, match="needs a callable"):
+        reactor_call_later(reactor, 0, "not callable")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="delay >= 0"):
+        reactor_call_later(reactor, -1, print)
+    assert reactor.getDelayedCalls() == [dc]
+    _stop_after(reactor, 0.01)
+    assert seen == [((1,), {"x": 2}, "caller")]
+    assert dc.called and not dc.active()
+
+
+def test_cancellations_keep_dead_entries_at_most_about_the_live_ones(
+    reactor: AsyncioReactor,
+) -> None:
+    keep = [reactor.callLater(100, print) for _ in range(100)]
+    for _ in range(20):
+        for dc in [reactor.callLater(50, print) for _ in range(500)]:
+            dc.cancel()
+        timers = reactor._timers
+        assert len(timers.heap) + len(timers.new) <= 2 * len(keep) + 500 + 60
+    assert reactor.getDelayedCalls() == keep
+
+
 def test_calls_scheduled_by_a_due_call_wait_for_next_iteration(reactor: AsyncioReactor) -> None:
     """A callLater(0) loop does not starve other loop callbacks."""
     ticks = [0]

@@ -374,6 +374,18 @@ class Timers:
             self._garbage -= 1
         self._disarm()
 
+    def run_due(self) -> None:
+        """Run the calls due now and re-arm the loop timer (for ``runUntilCurrent``).
+
+        Does nothing inside a running batch: those calls are being run already.
+        """
+        if self.handle_when == -_INF:
+            return
+        if self._handle is not None:
+            self._handle.cancel()  # the armed loop timer must not fire a second batch
+            self._handle = None
+        self._fire()
+
     def _fire(self) -> None:
         self._handle = None
         # -inf: calls scheduled by this batch don't arm the timer one by one; the finally
@@ -402,7 +414,7 @@ class Timers:
                     else:
                         ctx.run(dc.func, *dc.args)
                 except Exception:
-                    log_error(f"Unhandled error in {dc!r}")
+                    log_error("while handling timed call")  # Twisted's words
             finished = True
         finally:
             self._due = []

@@ -113,6 +113,7 @@ def test_exception_in_call_is_logged_and_loop_continues(
     reactor.callLater(0, calls.append, 1)
     _stop_after(reactor, 0.01)
     assert calls == [1]
+    assert "while handling timed call" in caplog.text  # Twisted's words
     assert "in a delayed call" in caplog.text
     assert "Traceback" in caplog.text
 
@@ -372,3 +373,23 @@ def test_timers_keep_the_rest_of_a_batch_when_a_call_raises_keyboard_interrupt()
     assert timers.delayed_calls() == [later]
     loop.run_due()
     assert ran == ["after"]
+
+
+def test_run_due_runs_due_calls_once_and_rearms() -> None:
+    from bridge._reactor.time import Timers
+
+    loop = _FakeLoop()
+    timers = Timers(loop)  # type: ignore[arg-type]
+    ran: list[str] = []
+    timers.call_later(1, ran.append, ("due",), {})
+    timers.call_later(5, ran.append, ("later",), {})
+    timers.run_due()
+    assert ran == []
+    loop.now = 1
+    timers.run_due()
+    assert ran == ["due"]
+    loop.run_due()  # the loop timer armed before run_due() must not run anything twice
+    assert ran == ["due"]
+    loop.now = 5
+    loop.run_due()
+    assert ran == ["due", "later"]

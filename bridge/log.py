@@ -303,36 +303,43 @@ def _unhandled_in_deferred(failure: Failure, debug_info: str = "") -> None:
     """Report the unhandled failure of a garbage-collected Deferred, laid out as Twisted does.
 
     Twisted-style observers (:func:`addObserver`) get Twisted's two events: the error
-    message ``"Unhandled error in Deferred:"`` (followed by *debug_info*, the creator and
-    invoker stacks when debugging is on), then the failure (``why`` None). The stdlib
+    message ``"Unhandled error in Deferred:"``, then the failure, whose ``why`` is
+    ``"(debug: " + debug_info + ")"`` when there is *debug_info* (the creator and invoker
+    stacks, when debugging is on) and None otherwise. The stdlib
     :mod:`logging` module gets one ERROR record, that message and the traceback, with
     ``record.failure``; :func:`startLogging` prints it as Twisted's two lines. Under a
     started :class:`PythonLoggingObserver`, it gets Twisted's two CRITICAL records.
     :func:`add_observer` observers are called once, with that message as ``why``.
     """
-    why = "Unhandled error in Deferred:"
-    if debug_info:
-        why += "\n" + debug_info
+    head = "Unhandled error in Deferred:"
+    failure_why = f"(debug: {debug_info})" if debug_info else None
+    why = f"{head}\n{debug_info}" if debug_info else head
     system = _context.get().get("system", "-")
     if _event_observers:
-        theLogPublisher._publish(_new_event((why,), {"isError": True}))
-        theLogPublisher._publish(_new_event((), {"failure": failure, "why": None, "isError": 1}))
+        theLogPublisher._publish(_new_event((head,), {"isError": True}))
+        event = {"failure": failure, "why": failure_why, "isError": 1}
+        theLogPublisher._publish(_new_event((), event))
     _notify(failure, why)
     sink, level = _sink[0], _error_level[0]
     if sink is not logger:
         # A started PythonLoggingObserver: Twisted's two records, the message and then an
         # empty one carrying the exception (Twisted reports this as a new-style failure).
-        sink.log(level, "%s", why, extra={"system": system})
+        sink.log(level, "%s", head, extra={"system": system})
         exc_info = (failure.type, failure.value, failure.getTracebackObject())
-        extra = {"failure": failure, "why": None, "system": system}
-        sink.log(level, "", exc_info=exc_info, extra=extra)
+        extra = {"failure": failure, "why": failure_why, "system": system}
+        sink.log(level, failure_why or "", exc_info=exc_info, extra=extra)
         return
     sink.log(
         level,
         "%s\n%s",
-        why,
+        f"{head}\n{failure_why}" if failure_why else head,
         _traceback_text(failure),
-        extra={"failure": failure, "why": why, "system": system, "twisted_split": True},
+        extra={
+            "failure": failure,
+            "why": why,
+            "system": system,
+            "twisted_split": (head, failure_why),
+        },
     )
 
 
@@ -368,11 +375,12 @@ class _StreamFormatter(logging.Formatter):
         if isinstance(failure, Failure):
             # An err() record: the text observers get, traceback unstripped (as Twisted's).
             text = f"{_safe_str(why) if why else 'Unhandled Error'}\n{failure.getTraceback()}"
-            if getattr(record, "twisted_split", False):
+            split = getattr(record, "twisted_split", None)
+            if split is not None:
                 # An unhandled Deferred failure: Twisted logs the message and the failure as
                 # two entries, so two lines start with a time stamp.
-                first = _safe_str(why).replace("\n", "\n\t")
-                text = f"Unhandled Error\n{failure.getTraceback()}"
+                first, failure_why = split
+                text = f"{failure_why or 'Unhandled Error'}\n{failure.getTraceback()}"
                 return f"{head}{first}\n{head}" + text.replace("\n", "\n\t")
         else:
             text = record.getMessage()

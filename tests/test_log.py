@@ -467,3 +467,27 @@ def test_stdio_onna_stick_does_not_recurse_when_logging_fails(
     finally:
         logging.getLogger("bridge").removeHandler(broken)
     assert "handler broke" in capfd.readouterr().err
+
+
+def test_unhandled_in_deferred_with_debug_info_is_laid_out_as_twisted_does() -> None:
+    # Twisted 26 with setDebugging(True): the failure's "why" is "(debug: <stacks>)".
+    stream = io.StringIO()
+    handler = log.startLogging(stream, setStdout=False)
+    debug = " C: Deferred was created:\n C:  File X, in make\n I: First Invoker was:\n"
+    try:
+        events = _observed(lambda: log._unhandled_in_deferred(Failure(KeyError("k")), debug))
+    finally:
+        logging.getLogger("bridge").removeHandler(handler)  # type: ignore[arg-type]
+    lines = [re.sub(r"^\S+ \S+ ", "", line) for line in stream.getvalue().split("\n")]
+    assert lines[1:] == [
+        "[-] Unhandled error in Deferred:",
+        "[-] (debug:  C: Deferred was created:",
+        "\t C:  File X, in make",
+        "\t I: First Invoker was:",
+        "\t)",
+        "\tTraceback (most recent call last):",
+        "\tFailure: builtins.KeyError: 'k'",
+        "\t",
+        "",
+    ]
+    assert [e.get("why") for e in events] == [None, f"(debug: {debug})"]

@@ -311,9 +311,9 @@ class LoopingCall:
         return remaining
 
     def __repr__(self) -> str:
-        func = getattr(self.f, "__qualname__", None) or repr(self.f)
-        args = [repr(a) for a in self.a] + [f"{k}={v!r}" for k, v in self.kw.items()]
-        return f"LoopingCall<{self.interval!r}>({func}, {', '.join(args)})"
+        # Twisted's layout: LoopingCall<interval>(name, *args, **kwargs).
+        func = getattr(self.f, "__qualname__", None) or getattr(self.f, "__name__", None)
+        return f"LoopingCall<{self.interval!r}>({func or repr(self.f)}, *{self.a!r}, **{self.kw!r})"
 
 
 # -- react -----------------------------------------------------------------------------------

@@ -242,9 +242,20 @@ def test_looping_call_interval_zero_runs_each_iteration() -> None:
     success_result_of(d)
 
 
-def test_looping_call_repr() -> None:
-    lc = task.LoopingCall(print, "x")
-    assert repr(lc) == "LoopingCall<None>(print, 'x')"
+def test_looping_call_repr_matches_twisted() -> None:
+    from twisted.internet import task as ttask
+
+    class C:
+        def m(self) -> None:
+            pass
+
+    for f, a, kw in ((print, ("x",), {}), (C().m, (), {"k": 2}), (lambda: None, (1,), {})):
+        ours, theirs = task.LoopingCall(f, *a, **kw), ttask.LoopingCall(f, *a, **kw)
+        assert repr(ours) == repr(theirs)
+        ours.clock, theirs.clock = task.Clock(), ttask.Clock()
+        ours.start(2.5)
+        theirs.start(2.5)
+        assert repr(ours) == repr(theirs)
 
 
 def _twisted_trace(

@@ -65,7 +65,8 @@ class FailureGroup(Exception):
     """The failure of :func:`race` when every Deferred failed; ``failures`` lists them."""
 
     def __init__(self, failures: Sequence[Failure]) -> None:
-        super().__init__(failures)
+        # No exception arguments, as Twisted's: repr() is "FailureGroup()".
+        super().__init__()
         self.failures = list(failures)
 
 

@@ -121,6 +121,7 @@ def test_race_all_fail() -> None:
     d = race([fail(ValueError()), fail(KeyError())])
     f = failure_result_of(d, FailureGroup)
     assert len(f.value.failures) == 2  # type: ignore[attr-defined]
+    assert repr(f.value) == "FailureGroup()"  # as Twisted's: no exception arguments
 
 
 def test_execute() -> None:

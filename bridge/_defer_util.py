@@ -478,3 +478,19 @@ class DeferredFilesystemLock:
             if call.active():
                 call.cancel()
         self._cancel_pending.clear()
+
+
+# Public as bridge.defer's: tracebacks and reprs name the module programs import them from.
+for _cls in (
+    AlreadyTryingToLockError,
+    DeferredFilesystemLock,
+    DeferredList,
+    DeferredLock,
+    DeferredQueue,
+    DeferredSemaphore,
+    FailureGroup,
+    FirstError,
+    QueueOverflow,
+    QueueUnderflow,
+):
+    _cls.__module__ = "bridge.defer"

@@ -321,8 +321,8 @@ ICOUNT_LOOPS = {
     "coroutine100": 50,
     "await_fired_asyncio": 20000,
     "await_fired_uvloop": 20000,
-    "await_unfired_asyncio": 5000,
-    "await_unfired_uvloop": 5000,
+    "await_unfired_asyncio": 20000,
+    "await_unfired_uvloop": 20000,
 }
 
 

@@ -30,6 +30,7 @@ static PyObject *str_debug = NULL;
 static PyObject *str_already_called = NULL;
 static PyObject *str_record_invoker = NULL;
 static PyObject *str_deferred_as_result = NULL;
+static PyObject *str_init_debug = NULL;
 static PyObject *str_callback_word = NULL;
 static PyObject *small_one = NULL;
 static PyObject *small_zero = NULL;
@@ -1010,7 +1011,57 @@ static PyMemberDef base_members[] = {
     {NULL, 0, 0, 0, NULL},
 };
 
+/* Deferred.__init__(canceller=None): the fresh state comes from base_new. */
+static PyObject *
+base_init_method(DeferredBase *self, PyObject *const *args, Py_ssize_t nargs,
+                 PyObject *kwnames)
+{
+    PyObject *canceller = Py_None, *debug;
+    Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    if (nargs + nkw > 1) {
+        PyErr_SetString(PyExc_TypeError, "Deferred() takes at most one argument: canceller");
+        return NULL;
+    }
+    if (nargs == 1) {
+        canceller = args[0];
+    }
+    else if (nkw == 1) {
+        PyObject *name = PyTuple_GET_ITEM(kwnames, 0);
+        if (!PyUnicode_Check(name) || PyUnicode_CompareWithASCIIString(name, "canceller") != 0) {
+            PyErr_Format(PyExc_TypeError, "Deferred() got an unexpected keyword argument %R",
+                         name);
+            return NULL;
+        }
+        canceller = args[0];
+    }
+    if (canceller != Py_None) {
+        Py_INCREF(canceller);
+        Py_XSETREF(self->canceller, canceller);
+    }
+    debug = PyObject_GetAttr((PyObject *)Py_TYPE(self), str_debug);
+    if (debug == NULL) {
+        return NULL;
+    }
+    if (debug != Py_False) {
+        int on = PyObject_IsTrue(debug);
+        Py_DECREF(debug);
+        if (on < 0) {
+            return NULL;
+        }
+        if (on) {
+            return PyObject_CallMethodNoArgs((PyObject *)self, str_init_debug);
+        }
+    }
+    else {
+        Py_DECREF(debug);
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef base_methods[] = {
+    {"__init__", (PyCFunction)(void (*)(void))base_init_method, METH_FASTCALL | METH_KEYWORDS,
+     "__init__($self, /, canceller=None)\n--\n\n"
+     "Make a Deferred; *canceller* is called with it by cancel()."},
     {"callback", (PyCFunction)(void (*)(void))base_callback, METH_FASTCALL | METH_KEYWORDS,
      "callback($self, /, result)\n--\n\n"
      "Fire the chain with *result*.\n\n"
@@ -1139,6 +1190,7 @@ PyInit__cdefer(void)
     INTERN(str_already_called, "_already_called")
     INTERN(str_record_invoker, "_record_invoker")
     INTERN(str_deferred_as_result, "_deferred_as_result")
+    INTERN(str_init_debug, "_init_debug")
     INTERN(str_callback_word, "callback")
     small_one = PyLong_FromLong(1);
     small_zero = PyLong_FromLong(0);

@@ -219,14 +219,10 @@ class Deferred(_DeferredBase, Generic[T]):
             self._unhandled = _Unhandled(None)
             self._unhandled.creator = traceback.format_stack()[:-1]
 
-    def _init_after_c_new(self, canceller: Callable[[Deferred[T]], None] | None = None) -> None:
-        # With the speed-ups, DeferredBase.__new__ already gave the attributes their fresh
-        # values; this replaces __init__ (same signature) and only adds what depends on it.
-        if canceller is not None:
-            self._canceller = canceller
-        if Deferred.debug:
-            self._unhandled = _Unhandled(None)
-            self._unhandled.creator = traceback.format_stack()[:-1]
+    def _init_debug(self) -> None:
+        # The C __init__ calls this when debugging is on: record where we were created.
+        self._unhandled = _Unhandled(None)
+        self._unhandled.creator = traceback.format_stack()[:-1]
 
     # -- adding callbacks -----------------------------------------------------------------
 
@@ -840,13 +836,10 @@ def _install_speedups() -> None:
         Failure, _get_running_loop, _DEFERRED_TYPES, _CONTINUE, _Unhandled, _coroutine_misuse
     )
     # The C callback and chain runner take over; the Python ones above stay the reference
-    # (and the pure-Python implementation). __init__ keeps its signature and docstring.
+    # (and the pure-Python implementation). The C __init__ keeps the signature.
     del Deferred._run_callbacks
     del Deferred.callback
-    init = Deferred._init_after_c_new
-    init.__name__, init.__qualname__ = "__init__", "Deferred.__init__"
-    init.__doc__ = Deferred.__init__.__doc__
-    Deferred.__init__ = init  # type: ignore[method-assign]
+    del Deferred.__init__
 
 
 _install_speedups()

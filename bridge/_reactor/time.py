@@ -11,10 +11,13 @@ Cost matters here (``callLater`` is a hot path). A new call is only appended to 
 compare fast) and run, and only the others enter a heap of ``(time, sequence, DelayedCall)``
 tuples. A call cancelled before then never touches the heap.
 
-Every scheduling (``callLater``, ``reset``, ``delay``) gets the next sequence number.
-Sequence numbers at or above :attr:`Timers.boundary` belong to calls waiting in ``new``;
-smaller ones to calls in the heap (or in the batch being run), whose heap entry is stale
-once the call's sequence number has moved on.
+A call's ``_seq`` says where it waits. In ``new`` it is the current :attr:`Timers.epoch` (a
+negative number, lowered each time ``new`` is emptied): the list's order is the scheduling
+order, so ``callLater`` needs no counter. A call entering the heap gets the next sequence
+number (0 and up) and its heap entry is live while the call's ``_seq`` still equals it;
+``reset``/``delay`` move a call back into ``new`` (a later scheduling), leaving a dead entry
+behind (dead entries in ``new`` are removed when it is emptied). All live heap entries were
+scheduled before everything in ``new``, so a stable sort by time alone orders a due batch.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import time
 from asyncio import AbstractEventLoop, BaseEventLoop, TimerHandle
 from collections.abc import Callable, Mapping
 from heapq import heapify, heappop, heappush
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Protocol, cast
 
 from bridge._delayed import DelayedCall
@@ -46,7 +49,7 @@ _copy_context = contextvars.copy_context
 _new_context = contextvars.Context
 _is_callable = callable
 _time_of = attrgetter("time")
-_seq_of = attrgetter("_seq")
+_seq_of_entry = itemgetter(1)
 
 _Entry = tuple[float, int, DelayedCall]
 
@@ -78,7 +81,7 @@ class ReactorCall(DelayedCall):
         self.kw = kw
         self._owner = timers
         self._ctx = ctx or None
-        self._seq = seq
+        self._seq = timers.epoch  # (seq is unused: calls in new are ordered by position)
         self.called = 0
         self.cancelled = 0
 
@@ -151,9 +154,7 @@ def reactor_call_later(
     dc.kw = kw
     dc._owner = timers
     dc._ctx = _copy_context() or None
-    seq = timers.next_seq
-    timers.next_seq = seq + 1
-    dc._seq = seq
+    dc._seq = timers.epoch
     dc.called = dc.cancelled = 0
     timers.new.append(dc)
     if when < timers.handle_when:
@@ -177,12 +178,13 @@ class Timers:
     __slots__ = (
         "_compact_at",
         "_due",
+        "_dups",
         "_garbage",
         "_handle",
         "_loop",
         "_resolution",
-        "boundary",
         "cancel_cb",
+        "epoch",
         "handle_when",
         "heap",
         "new",
@@ -202,8 +204,12 @@ class Timers:
         self.heap: list[_Entry] = []
         # Calls scheduled since the timer last fired, in scheduling order.
         self.new: list[DelayedCall] = []
+        # Sequence number of the next call to enter the heap.
         self.next_seq = 0
-        self.boundary = 0
+        # The _seq of the calls waiting in new.
+        self.epoch = -1
+        # How many calls were moved while waiting in new (so appear there twice).
+        self._dups = 0
         # Dead entries (in heap, new or the running batch): cancelled or superseded by reset.
         self._garbage = 0
         # Cancelling checks whether to compact only once _garbage passes this mark.
@@ -227,29 +233,39 @@ class Timers:
         """Schedule ``f(*args, **kw)`` in *delay* seconds; return its DelayedCall."""
         check_call_later(delay, f)
         when = self.seconds() + delay
-        seq = self.next_seq
-        self.next_seq = seq + 1
-        dc = ReactorCall(when, f, args, kw, self, _copy_context(), seq)
+        dc = ReactorCall(when, f, args, kw, self, _copy_context(), 0)
         self.new.append(dc)
         if when < self.handle_when:
             self.arm(when)
         return dc
 
     def _pending(self) -> list[DelayedCall]:
-        calls = [dc for _, seq, dc in self.heap if dc._seq == seq and not dc.cancelled]
-        calls.extend(dc for dc in self.new if not dc.cancelled)
-        boundary = self.boundary
-        calls.extend(
-            dc for dc in self._due if not (dc.called or dc.cancelled) and dc._seq < boundary
-        )
+        """Return the pending calls in scheduling order."""
+        entries = sorted(self.heap, key=_seq_of_entry)
+        calls = [dc for _, seq, dc in entries if dc._seq == seq and not dc.cancelled]
+        epoch = self.epoch
+        calls.extend(dc for dc in self._due if not (dc.called or dc.cancelled) and dc._seq != epoch)
+        calls.extend(dc for dc in self._last_of_each(self.new) if not dc.cancelled)
         return calls
 
     def delayed_calls(self) -> list[DelayedCall]:
         """Return the pending calls, earliest first."""
         calls = self._pending()
-        calls.sort(key=_seq_of)
         calls.sort(key=_time_of)
         return calls
+
+    def _last_of_each(self, calls: list[DelayedCall]) -> list[DelayedCall]:
+        """Return *calls* without the earlier entries of calls moved while in ``new``."""
+        if not self._dups:
+            return calls
+        seen: set[DelayedCall] = set()
+        kept = []
+        for dc in reversed(calls):
+            if dc not in seen:
+                seen.add(dc)
+                kept.append(dc)
+        kept.reverse()
+        return kept
 
     def clear(self) -> None:
         """Forget every pending call and disarm the loop timer."""
@@ -283,22 +299,26 @@ class Timers:
         heap[:] = [e for e in heap if e[2]._seq == e[1] and not e[2].cancelled]
         heapify(heap)
         new = self.new
-        new[:] = [dc for dc in new if not dc.cancelled]
+        new[:] = [dc for dc in self._last_of_each(new) if not dc.cancelled]
+        self._dups = 0
         self._garbage = 0
         if not heap and not new:
             self._disarm()
 
     def _moved(self, dc: DelayedCall) -> None:
-        seq = self.next_seq
-        self.next_seq = seq + 1
-        if dc._seq < self.boundary:
-            # In the heap (or the running batch): that entry is now stale.
-            self._garbage += 1
-            self.new.append(dc)
-        # else: already waiting in new, whose entries carry no time of their own.
-        dc._seq = seq
+        # A reset or delay schedules the call anew: it goes to the end of new, and its
+        # entry in the heap, the running batch or new itself is dead.
+        epoch = self.epoch
+        if dc._seq == epoch:
+            self._dups += 1
+        else:
+            dc._seq = epoch
+        self._garbage += 1
+        self.new.append(dc)
         if dc.time < self.handle_when:
             self.arm(dc.time)
+        if self._garbage > self._compact_at:
+            self._maybe_compact()
 
     # -- the loop timer ---------------------------------------------------------------------
 
@@ -317,8 +337,15 @@ class Timers:
         self.handle_when = _INF
 
     def _push(self, calls: list[DelayedCall]) -> None:
+        """Give *calls* sequence numbers (in their order) and put them in the heap."""
         heap = self.heap
-        entries = [(dc.time, dc._seq, dc) for dc in calls]
+        seq = self.next_seq
+        entries = []
+        for dc in calls:
+            dc._seq = seq
+            entries.append((dc.time, seq, dc))
+            seq += 1
+        self.next_seq = seq
         if len(entries) > len(heap):
             heap.extend(entries)
             heapify(heap)
@@ -329,11 +356,12 @@ class Timers:
     def _split_new(self, end: float) -> list[DelayedCall]:
         """Move ``new`` out: calls due by *end* are returned, the others go to the heap."""
         new = self.new
-        self.boundary = self.next_seq
+        self.epoch -= 1
         if not new:
             return []
-        live = [dc for dc in new if not dc.cancelled]
+        live = [dc for dc in self._last_of_each(new) if not dc.cancelled]
         self._garbage -= len(new) - len(live)
+        self._dups = 0
         new.clear()
         due = [dc for dc in live if dc.time <= end]
         if len(due) != len(live):
@@ -341,7 +369,7 @@ class Timers:
         return due
 
     def _take_due(self, end: float) -> list[DelayedCall]:
-        """Remove and return the live calls due by *end*, in (time, sequence) order."""
+        """Remove and return the live calls due by *end*, in (time, scheduling) order."""
         heap = self.heap
         due: list[DelayedCall] = []
         while heap and heap[0][0] <= end:
@@ -352,10 +380,9 @@ class Timers:
                 self._garbage -= 1
         fresh = self._split_new(end)
         if fresh:
-            # Heap calls are older (smaller sequence numbers) than the ones from new, but
-            # reset() can reorder those: sort by sequence, then (stable) by time.
+            # Heap calls, in (time, sequence) order, were all scheduled before the ones
+            # from new, which are in scheduling order: a stable sort by time is enough.
             due.extend(fresh)
-            due.sort(key=_seq_of)
             due.sort(key=_time_of)
         return due
 
@@ -394,13 +421,13 @@ class Timers:
         due = self._due = self._take_due(self.seconds() + self._resolution)
         # Calls scheduled while this batch runs wait in new for the next loop iteration,
         # even when the (cached, millisecond) uvloop clock says they are due: I/O gets its
-        # turn. A call of the batch that was reset meanwhile has a sequence number past
-        # the boundary: it waits in new too.
-        boundary = self.boundary
+        # turn. A call of the batch that was reset meanwhile is back in new (its _seq is
+        # the new epoch): it waits there too.
+        epoch = self.epoch
         finished = False
         try:
             for dc in due:
-                if dc.cancelled or dc._seq >= boundary:
+                if dc.cancelled or dc._seq == epoch:
                     self._garbage -= 1
                     continue
                 # DelayedCall._run inlined: this loop is the hot path of every timed call.

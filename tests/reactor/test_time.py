@@ -326,7 +326,16 @@ def test_timers_run_live_calls_in_time_then_scheduling_order(
         assert sorted(id(c) for c in timers.delayed_calls()) == sorted(
             id(calls[cid]) for cid in model
         )
+        assert timers._garbage == _dead_entries(timers)
     assert ran == expected
+
+
+def _dead_entries(timers: Any) -> int:
+    """Count the entries of heap and new that no longer stand for a pending call."""
+    dead = sum(1 for _, seq, dc in timers.heap if dc._seq != seq or dc.cancelled)
+    last: dict[int, int] = {id(dc): i for i, dc in enumerate(timers.new)}
+    dead += sum(1 for i, dc in enumerate(timers.new) if dc.cancelled or last[id(dc)] != i)
+    return dead
 
 
 def test_timers_calls_changed_by_a_running_batch() -> None:

@@ -150,6 +150,24 @@ def remove_unhandled_error_observer(observer: Callable[[Failure, str], None]) ->
     _unhandled_observers.remove(observer)
 
 
+def _user_stack() -> list[str]:
+    """The formatted stack of the code calling into this module (for setDebugging).
+
+    Frames of this module at the top are left out, and so are the frames of ``python -m
+    bridge run`` (runpy, bridge.__main__) at the bottom, so stacks read as under Twisted.
+    """
+    stack = traceback.extract_stack()
+    while stack and stack[-1].filename == __file__:
+        stack.pop()
+    start = 0
+    for index, frame in enumerate(stack):
+        if frame.filename.endswith(("runpy.py", "<frozen runpy>")) or frame.filename.endswith(
+            os.path.join("bridge", "__main__.py")
+        ):
+            start = index + 1
+    return traceback.format_list(stack[start:])
+
+
 class _Unhandled:
     """Report a failure nobody consumed when the Deferred holding it is collected."""
 
@@ -161,12 +179,15 @@ class _Unhandled:
         self.invoker: list[str] | None = None
 
     def debug_text(self) -> str:
-        parts = []
+        # Twisted's layout: every line of each stack prefixed, a newline after each part.
+        text = ""
         if self.creator is not None:
-            parts.append(" C: Deferred was created:\n C:" + "".join(self.creator).rstrip())
+            stack = "".join(self.creator).rstrip().replace("\n", "\n C:")
+            text += " C: Deferred was created:\n C:" + stack + "\n"
         if self.invoker is not None:
-            parts.append(" I: First Invoker was:\n I:" + "".join(self.invoker).rstrip())
-        return "\n".join(parts)
+            stack = "".join(self.invoker).rstrip().replace("\n", "\n I:")
+            text += " I: First Invoker was:\n I:" + stack + "\n"
+        return text
 
     def __del__(self) -> None:
         failure = self.failure
@@ -217,12 +238,12 @@ class Deferred(_DeferredBase, Generic[T]):
         self._unhandled: _Unhandled | None = None
         if Deferred.debug:
             self._unhandled = _Unhandled(None)
-            self._unhandled.creator = traceback.format_stack()[:-1]
+            self._unhandled.creator = _user_stack()
 
     def _init_debug(self) -> None:
         # The C __init__ calls this when debugging is on: record where we were created.
         self._unhandled = _Unhandled(None)
-        self._unhandled.creator = traceback.format_stack()[:-1]
+        self._unhandled.creator = _user_stack()
 
     # -- adding callbacks -----------------------------------------------------------------
 
@@ -447,19 +468,23 @@ class Deferred(_DeferredBase, Generic[T]):
             # cancel() without a canceller: the abandoned operation's one result is ignored.
             self._canceller = None
             return
-        extra = ""
         info = self._unhandled
         if Deferred.debug and info is not None:
-            extra = "\n" + info.debug_text()
-        raise AlreadyCalledError(
-            f"{how}() on {self!r}: a Deferred fires once; it was already fired"
-            + (extra if extra else " (setDebugging(True) records where)")
-        )
+            # Twisted's exact message: the two stacks, or nothing at all.
+            error = AlreadyCalledError("\n" + info.debug_text())
+        else:
+            error = AlreadyCalledError()
+        if hasattr(error, "add_note"):  # Python 3.11+: shown in the traceback, not in str()
+            error.add_note(
+                f"{how}() on {self!r}: a Deferred fires once and it was already fired"
+                + ("" if Deferred.debug else " (setDebugging(True) records where)")
+            )
+        raise error
 
     def _record_invoker(self) -> None:
         if self._unhandled is None:
             self._unhandled = _Unhandled(None)
-        self._unhandled.invoker = traceback.format_stack()[:-2]
+        self._unhandled.invoker = _user_stack()
 
     def _fire(self, result: Any) -> None:
         if Deferred.debug:

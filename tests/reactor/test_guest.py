@@ -128,6 +128,7 @@ async def test_stop_right_after_install_runs_startup_then_shutdown() -> None:
         await _runtime.ateardown_reactor(reactor)
 
 
+@pytest.mark.asyncio
 async def test_start_running_in_guest_mode_is_harmless_once(guest_reactor: AsyncioReactor) -> None:
     """Code written for Twisted's asyncio reactor calls startRunning(); the guest already runs."""
     assert guest_reactor.running

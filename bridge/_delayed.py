@@ -16,7 +16,12 @@ from zope.interface import implementer
 from bridge.error import AlreadyCalled, AlreadyCancelled
 from bridge.interfaces import IDelayedCall
 
-__all__ = ["DelayedCall"]
+__all__ = ["CALLED", "CANCELLED", "DelayedCall"]
+
+#: ``_seq`` of a call that has run (or is running) and of a cancelled one. Any other value
+#: means pending; the reactor's timers use the rest of the range (see bridge._reactor.time).
+CALLED = -1
+CANCELLED = -2
 
 
 def _describe_callable(func: object) -> str:
@@ -32,8 +37,8 @@ class DelayedCall:
 
     :ivar time: when the call runs, in the owner's ``seconds()`` clock.
     :ivar func: the callable; :ivar args: and :ivar kw: its arguments.
-    :ivar called: 1 once the call has started running, else 0.
-    :ivar cancelled: 1 once :meth:`cancel` has been called, else 0.
+    :ivar called: 1 once the call has started running, else 0 (read-only).
+    :ivar cancelled: 1 once :meth:`cancel` has been called, else 0 (read-only).
     """
 
     # Few slots on purpose: the reactor makes one of these per callLater, and the garbage
@@ -45,8 +50,6 @@ class DelayedCall:
         "_owner",
         "_seq",
         "args",
-        "called",
-        "cancelled",
         "func",
         "kw",
         "time",
@@ -79,10 +82,21 @@ class DelayedCall:
         self.args = args
         self.kw = kw
         self._owner = (cancel, reset, seconds)
-        self.called = 0
-        self.cancelled = 0
         self._ctx: contextvars.Context | None = None
         self._seq = 0
+
+    # called and cancelled are read from _seq, the one state slot (one store less per
+    # callLater, one slot less for the garbage collector to visit).
+
+    @property
+    def called(self) -> int:
+        """1 once the call has started running, else 0."""
+        return 1 if self._seq == CALLED else 0
+
+    @property
+    def cancelled(self) -> int:
+        """1 once :meth:`cancel` has been called, else 0."""
+        return 1 if self._seq == CANCELLED else 0
 
     @property
     def canceller(self) -> Callable[[DelayedCall], object]:
@@ -105,14 +119,15 @@ class DelayedCall:
 
     def active(self) -> bool:
         """Return True while the call has neither run nor been cancelled."""
-        return not (self.called or self.cancelled)
+        seq = self._seq
+        return seq != CALLED and seq != CANCELLED
 
     def _check_active(self, operation: str) -> None:
-        if self.cancelled:
+        if self._seq == CANCELLED:
             raise AlreadyCancelled(
                 f"{operation}() on {self!r}: the call was already cancelled; check active() first"
             )
-        if self.called:
+        if self._seq == CALLED:
             raise AlreadyCalled(
                 f"{operation}() on {self!r}: the call has already run; check active() first"
             )
@@ -123,9 +138,8 @@ class DelayedCall:
         :raises AlreadyCancelled: if it was already cancelled.
         :raises AlreadyCalled: if it has already run.
         """
-        if self.called or self.cancelled:
-            self._check_active("cancel")
-        self.cancelled = 1
+        self._check_active("cancel")
+        self._seq = CANCELLED
         self.canceller(self)
 
     def reset(self, secondsFromNow: float) -> None:
@@ -153,7 +167,7 @@ class DelayedCall:
 
     def _run(self) -> None:
         """Run the call in the context captured when it was scheduled (if any)."""
-        self.called = 1
+        self._seq = CALLED
         ctx = self._ctx
         kw = self.kw
         if ctx is None:

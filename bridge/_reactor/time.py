@@ -30,7 +30,7 @@ from heapq import heapify, heappop, heappush
 from operator import attrgetter, itemgetter
 from typing import Protocol, cast
 
-from bridge._delayed import DelayedCall
+from bridge._delayed import CALLED, CANCELLED, DelayedCall
 from bridge._reactor._log import log_error
 from bridge.compat import clock_resolution
 
@@ -82,8 +82,6 @@ class ReactorCall(DelayedCall):
         self._owner = timers
         self._ctx = ctx or None
         self._seq = timers.epoch  # (seq is unused: calls in new are ordered by position)
-        self.called = 0
-        self.cancelled = 0
 
     def cancel(self) -> None:
         """Unschedule the call.
@@ -91,9 +89,10 @@ class ReactorCall(DelayedCall):
         :raises AlreadyCancelled: if it was already cancelled.
         :raises AlreadyCalled: if it has already run.
         """
-        if self.cancelled or self.called:
+        seq = self._seq
+        if seq == CALLED or seq == CANCELLED:  # noqa: SIM109 (two int compares are cheaper)
             self._check_active("cancel")
-        self.cancelled = 1
+        self._seq = CANCELLED
         self._ctx = None  # a cancelled call never runs: let its context go now
         # Timers._cancelled inlined (hot path: timeouts are mostly cancelled).
         timers = self._owner
@@ -105,7 +104,7 @@ class ReactorCall(DelayedCall):
         ctx = self._ctx
         if ctx is None:
             ctx = _new_context()
-        self.called = 1
+        self._seq = CALLED
         if self.kw:
             ctx.run(self.func, *self.args, **self.kw)
         else:
@@ -155,7 +154,6 @@ def reactor_call_later(
     dc._owner = timers
     dc._ctx = _copy_context() or None
     dc._seq = timers.epoch
-    dc.called = dc.cancelled = 0
     timers.new.append(dc)
     if when < timers.handle_when:
         timers.arm(when)
@@ -207,7 +205,7 @@ class Timers:
         # Sequence number of the next call to enter the heap.
         self.next_seq = 0
         # The _seq of the calls waiting in new.
-        self.epoch = -1
+        self.epoch = -3  # below CALLED and CANCELLED, and falling
         # How many calls were moved while waiting in new (so appear there twice).
         self._dups = 0
         # Dead entries (in heap, new or the running batch): cancelled or superseded by reset.
@@ -242,10 +240,11 @@ class Timers:
     def _pending(self) -> list[DelayedCall]:
         """Return the pending calls in scheduling order."""
         entries = sorted(self.heap, key=_seq_of_entry)
-        calls = [dc for _, seq, dc in entries if dc._seq == seq and not dc.cancelled]
+        calls = [dc for _, seq, dc in entries if dc._seq == seq]
         epoch = self.epoch
-        calls.extend(dc for dc in self._due if not (dc.called or dc.cancelled) and dc._seq != epoch)
-        calls.extend(dc for dc in self._last_of_each(self.new) if not dc.cancelled)
+        # (not run, not cancelled, not moved back to new)
+        calls.extend(dc for dc in self._due if dc._seq not in (CALLED, CANCELLED, epoch))
+        calls.extend(dc for dc in self._last_of_each(self.new) if dc._seq == epoch)
         return calls
 
     def delayed_calls(self) -> list[DelayedCall]:
@@ -270,7 +269,7 @@ class Timers:
     def clear(self) -> None:
         """Forget every pending call and disarm the loop timer."""
         for dc in self._pending():
-            dc.cancelled = 1
+            dc._seq = CANCELLED
         self.heap.clear()
         self.new.clear()
         self._garbage = 0
@@ -296,10 +295,11 @@ class Timers:
 
     def _compact(self) -> None:
         heap = self.heap
-        heap[:] = [e for e in heap if e[2]._seq == e[1] and not e[2].cancelled]
+        heap[:] = [e for e in heap if e[2]._seq == e[1]]
         heapify(heap)
         new = self.new
-        new[:] = [dc for dc in self._last_of_each(new) if not dc.cancelled]
+        epoch = self.epoch
+        new[:] = [dc for dc in self._last_of_each(new) if dc._seq == epoch]
         self._dups = 0
         self._garbage = 0
         if not heap and not new:
@@ -356,10 +356,11 @@ class Timers:
     def _split_new(self, end: float) -> list[DelayedCall]:
         """Move ``new`` out: calls due by *end* are returned, the others go to the heap."""
         new = self.new
-        self.epoch -= 1
+        epoch = self.epoch
+        self.epoch = epoch - 1
         if not new:
             return []
-        live = [dc for dc in self._last_of_each(new) if not dc.cancelled]
+        live = [dc for dc in self._last_of_each(new) if dc._seq == epoch]
         self._garbage -= len(new) - len(live)
         self._dups = 0
         new.clear()
@@ -374,7 +375,7 @@ class Timers:
         due: list[DelayedCall] = []
         while heap and heap[0][0] <= end:
             _, seq, dc = heappop(heap)
-            if dc._seq == seq and not dc.cancelled:
+            if dc._seq == seq:
                 due.append(dc)
             else:
                 self._garbage -= 1
@@ -393,7 +394,7 @@ class Timers:
         self._compact_at = max(_COMPACT_MIN, len(heap) - self._garbage)
         while heap:
             when, seq, dc = heap[0]
-            if dc._seq == seq and not dc.cancelled:
+            if dc._seq == seq:
                 if self._handle is None or self.handle_when != when:
                     self.arm(when)
                 return
@@ -427,11 +428,12 @@ class Timers:
         finished = False
         try:
             for dc in due:
-                if dc.cancelled or dc._seq == epoch:
+                seq = dc._seq
+                if seq == epoch or seq == CANCELLED:  # noqa: SIM109 (no tuple per call)
                     self._garbage -= 1
                     continue
                 # DelayedCall._run inlined: this loop is the hot path of every timed call.
-                dc.called = 1
+                dc._seq = CALLED
                 ctx = dc._ctx
                 if ctx is None:  # scheduled from a context without variables
                     ctx = _new_context()
@@ -447,7 +449,9 @@ class Timers:
             self._due = []
             if not finished:
                 # KeyboardInterrupt or SystemExit escaped a call: keep the calls not run yet.
-                self._push([dc for dc in due if not (dc.called or dc.cancelled)])
+                # (then count the dead entries afresh: some of the batch was not visited)
+                self._push([dc for dc in due if dc._seq not in (CALLED, CANCELLED, epoch)])
+                self._compact()
             if self._handle is None:
                 self.handle_when = _INF
             self._rearm()

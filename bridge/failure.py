@@ -53,6 +53,21 @@ def _qual(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+def _safe_str(obj: object) -> str:
+    # Twisted's reflect.safe_str: bytes decoded as UTF-8 when they can be; a failing
+    # __str__ gives "<Class instance at 0x... with str error:\n <its traceback>>".
+    if isinstance(obj, bytes):
+        try:
+            return obj.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    try:
+        return str(obj)
+    except Exception:
+        error = traceback.format_exc()
+        return f"<{type(obj).__name__} instance at 0x{id(obj):x} with str error:\n {error}>"
+
+
 class Failure:
     """Wrap an exception and its traceback so it can travel down an errback chain.
 
@@ -156,8 +171,12 @@ class Failure:
         return match
 
     def getErrorMessage(self) -> str:
-        """Return the wrapped exception's message (``str(value)``), or its repr if empty."""
-        return str(self.value) or repr(self.value)
+        """Return the wrapped exception's message: ``str(value)``, as Twisted's ``safe_str``.
+
+        An exception with no arguments gives ``""``. If ``str()`` itself raises, the text
+        names the class and shows that error's traceback instead of raising.
+        """
+        return _safe_str(self.value)
 
     def getTracebackObject(self) -> TracebackType | None:
         """Return the traceback object, or ``None`` once :meth:`cleanFailure` ran."""
@@ -226,7 +245,7 @@ class Failure:
         head = lines[: len(lines) - len(traceback.format_exception_only(self.type, self.value))]
         summary = self._summary()
         body = ["Traceback (most recent call last):\n", *summary.format()]
-        tail = f"{_qual(self.type)}: {self.value}\n"
+        tail = f"{_qual(self.type)}: {_safe_str(self.value)}\n"
         if not summary:
             tail = "Failure: " + tail
         return "".join([*head, *body, tail])
@@ -235,9 +254,9 @@ class Failure:
         """Return the exception and one ``file:line:function`` line per frame."""
         summary = self._summary()
         if not summary:
-            return f"Traceback (failure with no frames): {self.type}: {self.value}\n"
+            return f"Traceback (failure with no frames): {self.type}: {_safe_str(self.value)}\n"
         frames = "".join(f"{f.filename}:{f.lineno}:{f.name}\n" for f in summary)
-        return f"Traceback: {self.type}: {self.value}\n{frames}"
+        return f"Traceback: {self.type}: {_safe_str(self.value)}\n{frames}"
 
     def printTraceback(
         self, file: IO[str] | None = None, elideFrameworkCode: int = 0, detail: str = "default"

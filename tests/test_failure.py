@@ -206,3 +206,26 @@ def test_module_constants_match_twisted() -> None:
 
     for name in ("traceupLength", "EXCEPTION_CAUGHT_HERE", "DO_POST_MORTEM"):
         assert getattr(failure, name) == getattr(tfailure, name)
+
+
+class _BadStr(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("bad str")
+
+
+def test_error_message_is_safe_str_as_twisteds() -> None:
+    from twisted.python.failure import Failure as TFailure
+
+    for exc in (ValueError(), ValueError("x"), KeyError("k"), ValueError(b"\xff")):
+        assert Failure(exc).getErrorMessage() == TFailure(exc).getErrorMessage()
+        assert repr(Failure(exc)).split(" ", 1)[1] == repr(TFailure(exc)).split(" ", 1)[1]
+    bad = _BadStr()
+    ours, theirs = Failure(bad).getErrorMessage(), TFailure(bad).getErrorMessage()
+    for text in (ours, theirs):
+        assert text.startswith(f"<_BadStr instance at 0x{id(bad):x} with str error:\n Traceback")
+        assert text.endswith("RuntimeError: bad str\n>")
+    assert str(Failure(bad)).startswith("[Failure instance: Traceback (failure with no frames): ")
+    assert (
+        Failure(bad).getTraceback().splitlines()[-1]
+        == TFailure(bad).getTraceback().splitlines()[-1]
+    )

@@ -377,6 +377,7 @@ def test_from_future_cancelled_externally(loop: asyncio.AbstractEventLoop) -> No
         fut.cancel()
         await asyncio.sleep(0)
         assert d.called
+        failure_result_of(d, CancelledError)  # consumed: not reported as unhandled
 
     run(loop, main())
 

@@ -253,8 +253,8 @@ def test_looping_call_repr_matches_twisted() -> None:
         ours, theirs = task.LoopingCall(f, *a, **kw), ttask.LoopingCall(f, *a, **kw)
         assert repr(ours) == repr(theirs)
         ours.clock, theirs.clock = task.Clock(), ttask.Clock()
-        ours.start(2.5)
-        theirs.start(2.5)
+        ours.start(2.5, now=False)
+        theirs.start(2.5, now=False)
         assert repr(ours) == repr(theirs)
 
 

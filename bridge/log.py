@@ -117,7 +117,18 @@ class LogPublisher:
     #: Twisted's thread-safety marker (its methods that take the log lock).
     synchronized = ["msg"]
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        observerPublisher: object = None,
+        publishPublisher: object = None,
+        logBeginner: object = None,
+        warningsModule: object = None,
+    ) -> None:
+        """Make a publisher with no observers.
+
+        The parameters are Twisted's ``twisted.logger`` plumbing, accepted and unused
+        (``twisted.logger`` is not provided).
+        """
         self.observers: list[_Observer] = []
 
     def addObserver(self, other: _Observer) -> None:

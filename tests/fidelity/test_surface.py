@@ -56,6 +56,12 @@ OMITTED: dict[str, str] = {
     "twisted.internet.ssl:AcceptableCiphers.selectCiphers": "documented as not provided",
     "twisted.internet.ssl:CertificateOptions.clientConnectionForTLS": "no pyOpenSSL connection",
     "twisted.internet.ssl:CertificateOptions.serverConnectionForTLS": "no pyOpenSSL connection",
+    # "TLS": certificates and keys hold PEM/DER bytes, not the pyOpenSSL objects Twisted wraps.
+    "twisted.internet.ssl:Certificate.__init__(original)": "PEM/DER bytes, not pyOpenSSL",
+    "twisted.internet.ssl:PrivateCertificate.__init__(original)": "PEM/DER bytes, not pyOpenSSL",
+    "twisted.internet.ssl:KeyPair.__init__(osslpkey)": "PEM/DER bytes, not pyOpenSSL",
+    "twisted.internet.ssl:DiffieHellmanParameters.__init__(parameters)": "a file path",
+    "twisted.internet.ssl:AcceptableCiphers.__init__(ciphers)": "OpenSSL cipher strings",
 }
 
 #: Gaps in the networking modules: net-fidelity is adding these. Delete a line when it lands.
@@ -272,12 +278,23 @@ def _callables(twisted_name: str) -> Iterator[tuple[str, Any, Any]]:
         if (inspect.isfunction(their_obj) or inspect.ismethod(their_obj)) and callable(our_obj):
             yield name, their_obj, our_obj
         elif inspect.isclass(their_obj) and inspect.isclass(our_obj):
+            # The constructor's keywords too (Twisted's own __init__, not object's or an
+            # exception base's).
+            their_init = inspect.getattr_static(their_obj, "__init__", None)
+            if inspect.isfunction(their_init) and not _is_zope_interface(their_obj):
+                yield f"{name}.__init__", their_obj.__init__, our_obj.__init__
             for member in sorted(_members(their_obj)):
                 static = inspect.getattr_static(their_obj, member, None)
                 if isinstance(static, classmethod | staticmethod) or inspect.isfunction(static):
                     our_member = getattr(our_obj, member, None)
                     if callable(our_member):
                         yield f"{name}.{member}", getattr(their_obj, member), our_member
+
+
+def _is_zope_interface(obj: object) -> bool:
+    from zope.interface.interface import InterfaceClass
+
+    return isinstance(obj, InterfaceClass)
 
 
 def _signature(f: object) -> inspect.Signature | None:

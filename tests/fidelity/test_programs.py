@@ -77,6 +77,7 @@ KNOWN: dict[str, str | None] = {
     "task_howto": None,
     "threads_howto": None,
     "log_stdio": None,
+    "clock_driven_protocol": None,
 }
 
 #: program name -> documented deliberate difference: the program is not compared.

@@ -4,9 +4,11 @@ For every ``twisted.*`` module that :data:`bridge.compat.TWISTED_ALIASES` maps t
 module, each public name of the Twisted module (its ``__all__``, or the names its source
 defines at top level when it has none) must exist in the bridge module; each public member of a
 Twisted class (class attributes, methods, and instance attributes for the classes in
-:data:`INSTANCES`) must exist on the bridge class or instance; and each parameter of a Twisted
-function or method must be accepted by bridge's by the same keyword, with the positional
-parameters in the same order.
+:data:`INSTANCES`) must exist on the bridge class or instance (members that Python's builtin
+bases provide, such as ``BaseException.args``, are not Twisted's API); and each parameter of a
+Twisted function, method or constructor must be accepted by bridge's by the same keyword, with
+the positional parameters in the same order (``self``, ``cls`` and Twisted's positional-by-
+convention ``_x`` parameters are not compared).
 
 Exceptions are explicit, as entries of the form ``"module:Name"``, ``"module:Class.member"`` or
 ``"module:function(param)"`` / ``"module:Class.method(param)"``:

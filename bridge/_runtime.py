@@ -137,8 +137,27 @@ def install(
             _check_kind(running, backend)
             loop = running
         else:
-            loop = new_loop(backend)
+            loop = _current_or_new_loop(backend)
     return install_reactor(loop)
+
+
+def _current_or_new_loop(backend: str | None) -> AbstractEventLoop:
+    """The thread's current event loop if one was set, else a new one made current.
+
+    Twisted's asyncio reactor runs on ``asyncio.get_event_loop()``, so code that installs
+    it and then creates Futures on ``get_event_loop()`` shares the reactor's loop; bridge
+    keeps that promise: a loop set with ``asyncio.set_event_loop()`` (of the requested
+    backend) is used, and a new loop is made the current one.
+    """
+    local = getattr(asyncio.get_event_loop_policy(), "_local", None)
+    current = getattr(local, "_loop", None)
+    if isinstance(current, AbstractEventLoop) and not current.is_closed():
+        wanted = _backend_name(backend)
+        if (wanted == "uvloop") == is_uvloop(current):
+            return current
+    loop = new_loop(backend)
+    asyncio.set_event_loop(loop)
+    return loop
 
 
 def install_reactor(loop: AbstractEventLoop) -> AsyncioReactor:

@@ -124,6 +124,11 @@ class AsyncioReactor:
         #: :meth:`installResolver`); it always agrees with :attr:`nameResolver`.
         self.resolver: Any = ComplexResolverSimplifier(self._name_resolver, self)
 
+    @property
+    def _asyncioEventloop(self) -> AbstractEventLoop:
+        """The asyncio loop, under the (private but widely used) name Twisted's reactor uses."""
+        return self._loop
+
     # -- IReactorCore -----------------------------------------------------------------------
 
     @property

@@ -29,6 +29,7 @@ def clean_registry() -> Iterator[list[AsyncioReactor]]:
         _runtime.teardown_reactor(reactor)
         reactor._loop.close()
     _runtime.uninstall()
+    asyncio.set_event_loop(None)  # install() may have made its loop the current one
 
 
 def test_install_default_backend_is_asyncio(
@@ -39,6 +40,33 @@ def test_install_default_backend_is_asyncio(
     assert not isinstance(reactor._loop, uvloop.Loop)
     assert isinstance(reactor._loop, asyncio.AbstractEventLoop)
     assert bridge.reactor is reactor
+
+
+def test_install_makes_its_new_loop_the_current_one(
+    clean_registry: list[AsyncioReactor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As Twisted's asyncioreactor (which runs on get_event_loop()): Futures made on the
+    # current loop after install() belong to the reactor's loop.
+    monkeypatch.delenv("BRIDGE_LOOP", raising=False)
+    asyncio.set_event_loop(None)
+    reactor = bridge.install()
+    assert asyncio.get_event_loop_policy().get_event_loop() is reactor._loop
+
+
+def test_install_uses_a_current_loop_of_the_right_kind(
+    clean_registry: list[AsyncioReactor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("BRIDGE_LOOP", raising=False)
+    mine = asyncio.new_event_loop()
+    asyncio.set_event_loop(mine)
+    first = bridge.install()
+    clean_registry.append(first)  # torn down, and its loop closed, by the fixture
+    assert first._loop is mine
+    _runtime.uninstall()
+    # A current loop of the other kind is left alone: the backend asked for wins.
+    reactor = bridge.install(backend="uvloop")
+    assert isinstance(reactor._loop, uvloop.Loop)
+    assert asyncio.get_event_loop_policy().get_event_loop() is reactor._loop
 
 
 def test_install_backend_uvloop(clean_registry: list[AsyncioReactor]) -> None:

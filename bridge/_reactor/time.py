@@ -28,7 +28,7 @@ from asyncio import AbstractEventLoop, BaseEventLoop, TimerHandle
 from collections.abc import Callable, Mapping
 from heapq import heapify, heappop, heappush
 from operator import attrgetter, itemgetter
-from typing import Protocol, cast
+from typing import Protocol
 
 from bridge._delayed import CALLED, CANCELLED, DelayedCall
 from bridge._reactor._log import log_error
@@ -65,23 +65,9 @@ class ReactorCall(DelayedCall):
 
     __slots__ = ()
 
-    def __init__(
-        self,
-        time: float,
-        func: Callable[..., object],
-        args: tuple[object, ...],
-        kw: Mapping[str, object] | None,
-        timers: Timers,
-        ctx: contextvars.Context,
-        seq: int,
-    ) -> None:
-        self.time = time
-        self.func = func
-        self.args = args
-        self.kw = kw
-        self._owner = timers
-        self._ctx = ctx or None
-        self._seq = timers.epoch  # (seq is unused: calls in new are ordered by position)
+    # Made by reactor_call_later only, which sets every slot itself: ReactorCall() then
+    # costs no Python frame (object's own __init__, not DelayedCall's).
+    __init__ = object.__init__
 
     def cancel(self) -> None:
         """Unschedule the call.
@@ -126,9 +112,6 @@ class ReactorCall(DelayedCall):
         return self._owner.reset_cb  # type: ignore[no-any-return]
 
 
-_new_call = cast("Callable[[type[ReactorCall]], ReactorCall]", object.__new__)
-
-
 def reactor_call_later(
     self: HasTimers, delay: float, callable: Callable[..., object], *args: object, **kw: object
 ) -> DelayedCall:
@@ -146,7 +129,7 @@ def reactor_call_later(
     if not _is_callable(callable) or delay < 0:
         check_call_later(delay, callable)
     timers = self._timers
-    dc = _new_call(ReactorCall)
+    dc: ReactorCall = ReactorCall()
     dc.time = when = timers.seconds() + delay
     dc.func = callable
     dc.args = args
@@ -161,9 +144,10 @@ def reactor_call_later(
 
 
 class HasTimers(Protocol):
-    """What :func:`reactor_call_later` needs of its reactor."""
+    """What :func:`reactor_call_later` needs of its reactor (or a Timers itself)."""
 
-    _timers: Timers
+    @property
+    def _timers(self) -> Timers: ...
 
 
 class Timers:
@@ -229,13 +213,12 @@ class Timers:
         kw: Mapping[str, object],
     ) -> DelayedCall:
         """Schedule ``f(*args, **kw)`` in *delay* seconds; return its DelayedCall."""
-        check_call_later(delay, f)
-        when = self.seconds() + delay
-        dc = ReactorCall(when, f, args, kw, self, _copy_context(), 0)
-        self.new.append(dc)
-        if when < self.handle_when:
-            self.arm(when)
-        return dc
+        return reactor_call_later(self, delay, f, *args, **kw)
+
+    @property
+    def _timers(self) -> Timers:
+        # So that reactor_call_later(timers, ...) works as reactor_call_later(reactor, ...).
+        return self
 
     def _pending(self) -> list[DelayedCall]:
         """Return the pending calls in scheduling order."""

@@ -48,7 +48,7 @@ from typing import (
 )
 
 from bridge import log as _log
-from bridge.failure import Failure
+from bridge.failure import Failure, _hinted
 
 __all__ = [
     "AlreadyCalledError",
@@ -474,12 +474,11 @@ class Deferred(_DeferredBase, Generic[T]):
             error = AlreadyCalledError("\n" + info.debug_text())
         else:
             error = AlreadyCalledError()
-        if hasattr(error, "add_note"):  # Python 3.11+: shown in the traceback, not in str()
-            error.add_note(
-                f"{how}() on {self!r}: a Deferred fires once and it was already fired"
-                + ("" if Deferred.debug else " (setDebugging(True) records where)")
-            )
-        raise error
+        raise _hinted(
+            error,
+            f"{how}() on {self!r}: a Deferred fires once and it was already fired"
+            + ("" if Deferred.debug else " (setDebugging(True) records where)"),
+        )
 
     def _record_invoker(self) -> None:
         if self._unhandled is None:

@@ -12,7 +12,7 @@ from typing import Any, Generic, ParamSpec, TypeVar
 
 from bridge import log as _log
 from bridge._defer_core import Deferred, fail, maybeDeferred, succeed
-from bridge.failure import Failure
+from bridge.failure import Failure, _hinted
 
 __all__ = [
     "AlreadyTryingToLockError",
@@ -292,7 +292,10 @@ class DeferredLock(_ConcurrencyPrimitive):
         """Release the lock, handing it to the next waiter if any."""
         if not self.locked:
             # AssertionError: the class Twisted's DeferredLock raises here.
-            raise AssertionError(f"release() of unlocked {self!r}: acquire it first")
+            raise _hinted(
+                AssertionError("Tried to release an unlocked lock"),
+                f"release() of unlocked {self!r}: acquire it first",
+            )
         if self._waiting:
             self._waiting.popleft().callback(self)
         else:
@@ -330,7 +333,10 @@ class DeferredSemaphore(_ConcurrencyPrimitive):
         """Give a token back, handing it to the next waiter if any."""
         if self.tokens >= self.limit:
             # AssertionError: the class Twisted's DeferredSemaphore raises here.
-            raise AssertionError(f"release() of {self!r} beyond its limit of {self.limit}")
+            raise _hinted(
+                AssertionError("Someone released me too many times: too many tokens!"),
+                f"release() of {self!r} beyond its limit of {self.limit}",
+            )
         self.tokens += 1
         if self._waiting:
             self.tokens -= 1
@@ -366,7 +372,7 @@ class DeferredQueue(Generic[T]):
         elif self.size is None or len(self.pending) < self.size:
             self.pending.append(obj)
         else:
-            raise QueueOverflow(f"put() on a full DeferredQueue (size {self.size})")
+            raise _hinted(QueueOverflow(), f"put() on a full DeferredQueue (size {self.size})")
 
     def get(self) -> Deferred[T]:
         """Return a Deferred of the next object; cancelling it leaves the queue.
@@ -379,7 +385,9 @@ class DeferredQueue(Generic[T]):
             d: Deferred[T] = Deferred(self._cancel_get)
             self.waiting.append(d)
             return d
-        raise QueueUnderflow(f"get() on a DeferredQueue with {self.backlog} getters waiting")
+        raise _hinted(
+            QueueUnderflow(), f"get() on a DeferredQueue with {self.backlog} getters waiting"
+        )
 
 
 class DeferredFilesystemLock:

@@ -19,7 +19,7 @@ import sys
 import traceback
 from collections.abc import Callable, Generator, Iterable
 from types import TracebackType
-from typing import IO, Any, NoReturn
+from typing import IO, Any, NoReturn, TypeVar
 
 __all__ = [
     "DO_POST_MORTEM",
@@ -39,6 +39,20 @@ count = 0
 traceupLength = 4  # noqa: N816 (Twisted's name)
 EXCEPTION_CAUGHT_HERE = "--- <exception caught here> ---"
 DO_POST_MORTEM = True
+
+
+_E = TypeVar("_E", bound=BaseException)
+
+
+def _hinted(error: _E, hint: str) -> _E:
+    """Return *error* (args exactly Twisted's) with bridge's explanation as a note.
+
+    Notes (Python 3.11+) show in tracebacks but not in ``str(error)``, so programs that print
+    the exception see what Twisted's would say.
+    """
+    if hasattr(error, "add_note"):
+        error.add_note(hint)
+    return error
 
 
 class NoCurrentExceptionError(Exception):
@@ -123,9 +137,10 @@ class Failure:
         if exc_value is None:
             exc_type_, exc_value, exc_tb = sys.exc_info()
             if exc_value is None:
-                raise NoCurrentExceptionError(
+                raise _hinted(
+                    NoCurrentExceptionError(),
                     "Failure() needs an exception: call it inside an except block "
-                    "or pass the exception, e.g. Failure(ValueError('bad'))"
+                    "or pass the exception, e.g. Failure(ValueError('bad'))",
                 )
             self.type = exc_type_  # type: ignore[assignment]
         elif isinstance(exc_value, BaseException):

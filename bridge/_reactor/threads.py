@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable
 
 from bridge._reactor._log import log_error
+from bridge.failure import _hinted
 
 __all__ = ["FromThreads", "ThreadPool", "WorkerStop"]
 
@@ -86,6 +87,15 @@ class _Backlog:
             return sum(1 for item in self._pool._work if item is not _STOP)
 
 
+def _check_bounds(minthreads: int, maxthreads: int) -> None:
+    # Twisted's exceptions and texts (AssertionError), bridge's explanation as a note.
+    hint = f"thread pool bounds ({minthreads}, {maxthreads}): need 0 <= minthreads <= maxthreads"
+    if minthreads < 0:
+        raise _hinted(AssertionError("minimum is negative"), hint)
+    if minthreads > maxthreads:
+        raise _hinted(AssertionError("minimum is greater than maximum"), hint)
+
+
 class ThreadPool:
     """A pool of worker threads, started on demand between *minthreads* and *maxthreads*.
 
@@ -103,13 +113,7 @@ class ThreadPool:
 
     def __init__(self, minthreads: int = 5, maxthreads: int = 20, name: str | None = None) -> None:
         """Make a pool of at least *minthreads* and at most *maxthreads* workers (not started)."""
-        if minthreads < 0:
-            raise ValueError(f"ThreadPool(minthreads={minthreads}): must be >= 0")
-        if maxthreads < minthreads:
-            raise ValueError(
-                f"ThreadPool(minthreads={minthreads}, maxthreads={maxthreads}): "
-                "maxthreads must be >= minthreads"
-            )
+        _check_bounds(minthreads, maxthreads)
         self.min = minthreads
         self.max = maxthreads
         self.name = name
@@ -203,7 +207,7 @@ class ThreadPool:
         *result* is the return value, or a Failure when *success* is False.
         """
         if self.joined:
-            raise RuntimeError(f"callInThread() on {self!r}: the pool was stopped")
+            return  # as Twisted's: work given to a stopped pool is dropped
         ctx = contextvars.copy_context()
         with self._lock:
             self._work.append((ctx, onResult, func, args, kw))
@@ -261,10 +265,7 @@ class ThreadPool:
         """Change the pool's bounds; extra idle workers exit, missing ones start."""
         minthreads = self.min if minthreads is None else minthreads
         maxthreads = self.max if maxthreads is None else maxthreads
-        if minthreads < 0 or maxthreads < minthreads:
-            raise ValueError(
-                f"adjustPoolsize({minthreads}, {maxthreads}): need 0 <= minthreads <= maxthreads"
-            )
+        _check_bounds(minthreads, maxthreads)
         with self._lock:
             self.min, self.max = minthreads, maxthreads
             if not self.started:

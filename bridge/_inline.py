@@ -67,6 +67,9 @@ class NotACoroutineError(TypeError):
     """Raised by ensureDeferred/fromCoroutine when given something that is not a coroutine."""
 
 
+NotACoroutineError.__module__ = "bridge.defer"  # its public home, as tracebacks show it
+
+
 class _DefGen_Return(BaseException):
     def __init__(self, value: object) -> None:
         self.value = value

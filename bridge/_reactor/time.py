@@ -28,6 +28,7 @@ from asyncio import AbstractEventLoop, BaseEventLoop, TimerHandle
 from collections.abc import Callable, Mapping
 from heapq import heapify, heappop, heappush
 from operator import attrgetter, itemgetter
+from types import MappingProxyType
 from typing import Protocol
 
 from bridge._delayed import CALLED, CANCELLED, DelayedCall
@@ -47,6 +48,8 @@ _INF = float("inf")
 _COMPACT_MIN = 50
 _copy_context = contextvars.copy_context
 _new_context = contextvars.Context
+#: The ``kw`` of calls scheduled without keyword arguments.
+NO_KEYWORDS: Mapping[str, object] = MappingProxyType({})
 _is_callable = callable
 _time_of = attrgetter("time")
 _seq_of_entry = itemgetter(1)
@@ -133,7 +136,10 @@ def reactor_call_later(
     dc.time = when = timers.seconds() + delay
     dc.func = callable
     dc.args = args
-    dc.kw = kw
+    # Without keyword arguments, share one read-only empty mapping: the fresh dict that
+    # **kw made is then freed at once instead of living (and counting towards the next
+    # garbage collection) as long as the call is pending.
+    dc.kw = kw or NO_KEYWORDS
     dc._owner = timers
     dc._ctx = _copy_context() or None
     dc._seq = timers.epoch

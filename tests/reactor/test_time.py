@@ -147,6 +147,17 @@ def test_call_later_runs_in_callers_context(reactor: AsyncioReactor) -> None:
     assert seen == ["scheduler", "unset"]
 
 
+def test_kw_is_an_empty_read_only_mapping_without_keywords(reactor: AsyncioReactor) -> None:
+    plain = reactor.callLater(1, print)
+    with_kw = reactor.callLater(1, print, sep="-")
+    assert plain.kw == {} and not plain.kw
+    with pytest.raises(TypeError):
+        plain.kw["x"] = 1  # type: ignore[index]
+    assert with_kw.kw == {"sep": "-"}
+    plain.cancel()
+    with_kw.cancel()
+
+
 def test_calls_from_an_empty_context_do_not_share_one(reactor: AsyncioReactor) -> None:
     """A call scheduled without context variables runs in a fresh context of its own."""
     var: contextvars.ContextVar[str] = contextvars.ContextVar("var", default="unset")

@@ -1,17 +1,17 @@
-/* Optional C speed-ups for bridge's Deferred (pure-Python fallback in _defer_core.py).
+/* Optional C speed-ups for bridge's Deferred (built at install time when a compiler is
+ * present; bridge/_defer_core.py holds the pure-Python implementation, which stays the
+ * reference: keep the two in step, and see docs/deferreds-and-coroutines.md).
  *
- * DeferredBase: the C base class of bridge.defer.Deferred. It holds the four attributes that
- * decide whether a Deferred's result is final (callbacks, called, paused, result) as C
- * members, so Python code reads and writes them as fast as __slots__, and it gives the type
- * an `await` slot written in C:
+ * DeferredBase, the C base class of bridge.defer.Deferred, holds the Deferred's state
+ * (callbacks, called, paused, result, _canceller, _running, _unhandled) as C members, so
+ * Python code reads and writes them as fast as __slots__, and implements the hot paths:
  *
- *   - fired, not paused, no callbacks left, and the result is not a Failure: return a tiny
- *     iterator that hands back the result on its first send (the `am_send` protocol, so the
- *     awaiting coroutine gets the value without a generator, a frame or an exception);
- *   - anything else: call the Python method `_await_slow()` (a generator) which knows how to
- *     raise a Failure, wait in an asyncio Task, or yield to ensureDeferred's trampoline.
- *
- * Nothing else of the Deferred's behaviour lives here: the Python class stays the reference.
+ *   - __new__ fills a fresh Deferred's state and __init__(canceller=None) is C;
+ *   - callback() and the chain runner _run_callbacks() are C twins of the Python methods;
+ *   - the `await` slot: a final, non-Failure result comes back through an AwaitIter's
+ *     `am_send` (no generator, frame or exception); an unfired Deferred inside an asyncio
+ *     Task waits on a loop Future, also through an AwaitIter; everything else (failures,
+ *     no running loop, paused chains) goes to the Python generator `_await_slow()`.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -117,164 +117,28 @@ send_to_next(PySendResult status, PyObject *value)
     return NULL;
 }
 
-/* ---- _DoneIter: returns one value and stops ------------------------------------------ */
+/* ---- AwaitIter: what `await d` runs --------------------------------------------------
+ *
+ * Two modes. A fired Deferred's final result: `value` is set and the first send returns it.
+ * An unfired Deferred in an asyncio Task: the first send yields `future` (a loop Future the
+ * Deferred's chain resolves through the callback `entry`) to the Task, and the send that
+ * resumes the Task returns the Future's result. */
 
 typedef struct {
     PyObject_HEAD
-    PyObject *value; /* NULL once handed out */
-} DoneIter;
-
-static PyTypeObject DoneIter_Type;
-
-static int
-doneiter_traverse(DoneIter *self, visitproc visit, void *arg)
-{
-    Py_VISIT(self->value);
-    return 0;
-}
-
-static int
-doneiter_clear(DoneIter *self)
-{
-    Py_CLEAR(self->value);
-    return 0;
-}
-
-static void
-doneiter_dealloc(DoneIter *self)
-{
-    PyObject_GC_UnTrack(self);
-    Py_CLEAR(self->value);
-    PyObject_GC_Del(self);
-}
-
-static PySendResult
-doneiter_am_send(DoneIter *self, PyObject *arg, PyObject **presult)
-{
-    PyObject *value = self->value;
-    if (value == NULL) {
-        value = Py_None;
-        Py_INCREF(value);
-    }
-    else {
-        self->value = NULL; /* hand over our reference */
-    }
-    *presult = value;
-    return PYGEN_RETURN;
-}
-
-static PyObject *
-doneiter_iternext(DoneIter *self)
-{
-    PyObject *value = self->value;
-    PyObject *stop;
-    if (value == NULL) {
-        PyErr_SetNone(PyExc_StopIteration);
-        return NULL;
-    }
-    self->value = NULL;
-    /* Wrap the value so that tuples and exceptions come back unchanged. */
-    stop = PyObject_CallOneArg(PyExc_StopIteration, value);
-    Py_DECREF(value);
-    if (stop == NULL) {
-        return NULL;
-    }
-    PyErr_SetObject(PyExc_StopIteration, stop);
-    Py_DECREF(stop);
-    return NULL;
-}
-
-static PyObject *
-doneiter_send(DoneIter *self, PyObject *arg)
-{
-    return doneiter_iternext(self);
-}
-
-static PyObject *
-doneiter_throw(DoneIter *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    PyObject *typ, *val = NULL, *tb = NULL;
-    if (nargs < 1 || nargs > 3) {
-        PyErr_SetString(PyExc_TypeError, "throw() takes 1 to 3 arguments");
-        return NULL;
-    }
-    typ = args[0];
-    if (nargs > 1) {
-        val = args[1];
-    }
-    if (nargs > 2) {
-        tb = args[2];
-    }
-    Py_CLEAR(self->value);
-    if (val == NULL || val == Py_None) {
-        if (PyExceptionInstance_Check(typ)) {
-            PyErr_SetObject((PyObject *)Py_TYPE(typ), typ);
-        }
-        else {
-            PyErr_SetNone(typ);
-        }
-        return NULL;
-    }
-    Py_INCREF(typ);
-    Py_INCREF(val);
-    Py_XINCREF(tb);
-    PyErr_Restore(typ, val, tb == Py_None ? NULL : tb);
-    if (tb == Py_None) {
-        Py_DECREF(tb);
-    }
-    return NULL;
-}
-
-static PyObject *
-doneiter_close(DoneIter *self, PyObject *unused)
-{
-    Py_CLEAR(self->value);
-    Py_RETURN_NONE;
-}
-
-static PyMethodDef doneiter_methods[] = {
-    {"send", (PyCFunction)doneiter_send, METH_O, NULL},
-    {"throw", (PyCFunction)(void (*)(void))doneiter_throw, METH_FASTCALL, NULL},
-    {"close", (PyCFunction)doneiter_close, METH_NOARGS, NULL},
-    {NULL, NULL, 0, NULL},
-};
-
-static PyAsyncMethods doneiter_as_async = {
-    0,                              /* am_await */
-    0,                              /* am_aiter */
-    0,                              /* am_anext */
-    (sendfunc)doneiter_am_send,     /* am_send */
-};
-
-static PyTypeObject DoneIter_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "bridge._cdefer.DoneIter",
-    .tp_basicsize = sizeof(DoneIter),
-    .tp_dealloc = (destructor)doneiter_dealloc,
-    .tp_as_async = &doneiter_as_async,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_traverse = (traverseproc)doneiter_traverse,
-    .tp_clear = (inquiry)doneiter_clear,
-    .tp_iter = PyObject_SelfIter,
-    .tp_iternext = (iternextfunc)doneiter_iternext,
-    .tp_methods = doneiter_methods,
-};
-
-/* ---- WaitIter: an asyncio Task waits on a Future that the Deferred's chain resolves ---- */
-
-typedef struct {
-    PyObject_HEAD
+    PyObject *value;
     PyObject *deferred;
     PyObject *future;
     PyObject *entry; /* the callback entry, found again by identity on cancellation */
     int yielded;
-} WaitIter;
+} AwaitIter;
 
-static PyTypeObject WaitIter_Type;
+static PyTypeObject AwaitIter_Type;
 
 static int
-waititer_traverse(WaitIter *self, visitproc visit, void *arg)
+awaititer_traverse(AwaitIter *self, visitproc visit, void *arg)
 {
+    Py_VISIT(self->value);
     Py_VISIT(self->deferred);
     Py_VISIT(self->future);
     Py_VISIT(self->entry);
@@ -282,8 +146,9 @@ waititer_traverse(WaitIter *self, visitproc visit, void *arg)
 }
 
 static int
-waititer_clear(WaitIter *self)
+awaititer_clear(AwaitIter *self)
 {
+    Py_CLEAR(self->value);
     Py_CLEAR(self->deferred);
     Py_CLEAR(self->future);
     Py_CLEAR(self->entry);
@@ -291,20 +156,29 @@ waititer_clear(WaitIter *self)
 }
 
 static void
-waititer_dealloc(WaitIter *self)
+awaititer_dealloc(AwaitIter *self)
 {
     PyObject_GC_UnTrack(self);
-    waititer_clear(self);
+    awaititer_clear(self);
     PyObject_GC_Del(self);
 }
 
 static PySendResult
-waititer_am_send(WaitIter *self, PyObject *arg, PyObject **presult)
+awaititer_am_send(AwaitIter *self, PyObject *arg, PyObject **presult)
 {
     PyObject *future = self->future, *result;
     if (future == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "cannot reuse an already awaited Deferred wait");
-        return PYGEN_ERROR;
+        /* A final result (or, once handed out or cleared, None, as a spent generator). */
+        result = self->value;
+        if (result == NULL) {
+            result = Py_None;
+            Py_INCREF(result);
+        }
+        else {
+            self->value = NULL; /* hand over our reference */
+        }
+        *presult = result;
+        return PYGEN_RETURN;
     }
     if (!self->yielded) {
         PyObject *done = PyObject_CallMethodNoArgs(future, str_done);
@@ -337,7 +211,7 @@ waititer_am_send(WaitIter *self, PyObject *arg, PyObject **presult)
         }
         result = NULL;
     }
-    waititer_clear(self);
+    awaititer_clear(self);
     if (result == NULL) {
         return PYGEN_ERROR;
     }
@@ -346,23 +220,23 @@ waititer_am_send(WaitIter *self, PyObject *arg, PyObject **presult)
 }
 
 static PyObject *
-waititer_iternext(WaitIter *self)
+awaititer_iternext(AwaitIter *self)
 {
     PyObject *value = NULL;
-    PySendResult status = waititer_am_send(self, Py_None, &value);
+    PySendResult status = awaititer_am_send(self, Py_None, &value);
     return send_to_next(status, value);
 }
 
 static PyObject *
-waititer_send(WaitIter *self, PyObject *arg)
+awaititer_send(AwaitIter *self, PyObject *arg)
 {
     PyObject *value = NULL;
-    PySendResult status = waititer_am_send(self, arg, &value);
+    PySendResult status = awaititer_am_send(self, arg, &value);
     return send_to_next(status, value);
 }
 
 static PyObject *
-waititer_throw(WaitIter *self, PyObject *const *args, Py_ssize_t nargs)
+awaititer_throw(AwaitIter *self, PyObject *const *args, Py_ssize_t nargs)
 {
     PyObject *exc, *value;
     exc = make_exception(args, nargs);
@@ -370,6 +244,7 @@ waititer_throw(WaitIter *self, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     if (self->deferred == NULL) {
+        awaititer_clear(self);
         PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
         Py_DECREF(exc);
         return NULL;
@@ -377,43 +252,43 @@ waititer_throw(WaitIter *self, PyObject *const *args, Py_ssize_t nargs)
     value = PyObject_CallMethodObjArgs(self->deferred, str_await_thrown, self->future,
                                        self->entry, exc, NULL);
     Py_DECREF(exc);
-    waititer_clear(self);
+    awaititer_clear(self);
     return send_to_next(value == NULL ? PYGEN_ERROR : PYGEN_RETURN, value);
 }
 
 static PyObject *
-waititer_close(WaitIter *self, PyObject *unused)
+awaititer_close(AwaitIter *self, PyObject *unused)
 {
-    waititer_clear(self);
+    awaititer_clear(self);
     Py_RETURN_NONE;
 }
 
-static PyMethodDef waititer_methods[] = {
-    {"send", (PyCFunction)waititer_send, METH_O, NULL},
-    {"throw", (PyCFunction)(void (*)(void))waititer_throw, METH_FASTCALL, NULL},
-    {"close", (PyCFunction)waititer_close, METH_NOARGS, NULL},
+static PyMethodDef awaititer_methods[] = {
+    {"send", (PyCFunction)awaititer_send, METH_O, NULL},
+    {"throw", (PyCFunction)(void (*)(void))awaititer_throw, METH_FASTCALL, NULL},
+    {"close", (PyCFunction)awaititer_close, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 
-static PyAsyncMethods waititer_as_async = {
+static PyAsyncMethods awaititer_as_async = {
     0,                              /* am_await */
     0,                              /* am_aiter */
     0,                              /* am_anext */
-    (sendfunc)waititer_am_send,     /* am_send */
+    (sendfunc)awaititer_am_send,     /* am_send */
 };
 
-static PyTypeObject WaitIter_Type = {
+static PyTypeObject AwaitIter_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "bridge._cdefer.WaitIter",
-    .tp_basicsize = sizeof(WaitIter),
-    .tp_dealloc = (destructor)waititer_dealloc,
-    .tp_as_async = &waititer_as_async,
+    .tp_name = "bridge._cdefer.AwaitIter",
+    .tp_basicsize = sizeof(AwaitIter),
+    .tp_dealloc = (destructor)awaititer_dealloc,
+    .tp_as_async = &awaititer_as_async,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_traverse = (traverseproc)waititer_traverse,
-    .tp_clear = (inquiry)waititer_clear,
+    .tp_traverse = (traverseproc)awaititer_traverse,
+    .tp_clear = (inquiry)awaititer_clear,
     .tp_iter = PyObject_SelfIter,
-    .tp_iternext = (iternextfunc)waititer_iternext,
-    .tp_methods = waititer_methods,
+    .tp_iternext = (iternextfunc)awaititer_iternext,
+    .tp_methods = awaititer_methods,
 };
 
 /* ---- DeferredBase --------------------------------------------------------------------- */
@@ -944,12 +819,14 @@ base_await(DeferredBase *self)
         && PyList_CheckExact(callbacks) && PyList_GET_SIZE(callbacks) == 0
         && paused != NULL && PyLong_CheckExact(paused) && PyObject_Not(paused) == 1
         && !is_failure(result)) {
-        DoneIter *it = PyObject_GC_New(DoneIter, &DoneIter_Type);
+        AwaitIter *it = PyObject_GC_New(AwaitIter, &AwaitIter_Type);
         if (it == NULL) {
             return NULL;
         }
         Py_INCREF(result);
         it->value = result;
+        it->deferred = it->future = it->entry = NULL;
+        it->yielded = 0;
         PyObject_GC_Track(it);
         return (PyObject *)it;
     }
@@ -958,7 +835,7 @@ base_await(DeferredBase *self)
         /* Not fired yet: inside an asyncio Task, wait on a loop Future our chain resolves. */
         PyObject *loop = PyObject_CallNoArgs(get_running_loop);
         PyObject *future, *args, *entry;
-        WaitIter *it;
+        AwaitIter *it;
         if (loop == NULL) {
             return NULL;
         }
@@ -983,13 +860,14 @@ base_await(DeferredBase *self)
             Py_DECREF(future);
             return NULL;
         }
-        it = PyObject_GC_New(WaitIter, &WaitIter_Type);
+        it = PyObject_GC_New(AwaitIter, &AwaitIter_Type);
         if (it == NULL) {
             Py_DECREF(entry);
             Py_DECREF(future);
             return NULL;
         }
         Py_INCREF(self);
+        it->value = NULL;
         it->deferred = (PyObject *)self;
         it->future = future;
         it->entry = entry;
@@ -1168,8 +1046,7 @@ PyMODINIT_FUNC
 PyInit__cdefer(void)
 {
     PyObject *module;
-    if (PyType_Ready(&DoneIter_Type) < 0 || PyType_Ready(&WaitIter_Type) < 0
-        || PyType_Ready(&DeferredBase_Type) < 0) {
+    if (PyType_Ready(&AwaitIter_Type) < 0 || PyType_Ready(&DeferredBase_Type) < 0) {
         return NULL;
     }
 #define INTERN(var, text)                              \

@@ -755,6 +755,14 @@ class TCPTransport(StreamTransport):
         # The address object is built on first use: few protocols ask for it.
         self._sockname = aio.get_extra_info("sockname")
 
+    def __repr__(self) -> str:
+        # Twisted's formats: "<Echo #0 on 8000>" for an accepted connection (protocol class,
+        # session number, local port), "<CLASS to ('127.0.0.1', 8000) at 7f..>" for a client.
+        if self._is_server:
+            name = type(self.protocol).__name__
+            return f"<{name} #{self._sessionno} on {self.getHost().port}>"
+        return f"<{type(self)} to {self.addr} at {id(self):x}>"
+
     def getPeer(self) -> IPv4Address | IPv6Address:
         """Return the remote address (:class:`IPv4Address` or :class:`IPv6Address`)."""
         return self._peer

@@ -79,6 +79,11 @@ KNOWN: dict[str, str | None] = {
     "threads_howto": None,
     "log_stdio": None,
     "clock_driven_protocol": None,
+    "doc_echo_examples": None,
+    "doc_simple_echo": None,
+    "doc_chat_server": None,
+    "doc_udp_echo": None,
+    "doc_process_listings": None,
 }
 
 #: program name -> documented deliberate difference: the program is not compared.

@@ -174,6 +174,23 @@ def test_addresses(reactor: Any, run_until: Any) -> None:
     run_until(port.stopListening())
 
 
+def test_transport_reprs_follow_twisteds_formats(reactor: Any, run_until: Any) -> None:
+    # Twisted's tcp.Server: "<Proto #session on localport>"; tcp.Client: "<CLASS to addr at id>".
+    server = Recorder()
+    port = _listen(reactor, OneProtocolFactory(server))
+    number = port.getHost().port
+    client = RecordingClientFactory()
+    reactor.connectTCP("127.0.0.1", number, client)
+    cproto = run_until(client.proto.made)
+    run_until(server.made)
+    assert repr(server.transport) == f"<Recorder #0 on {number}>"
+    t = cproto.transport
+    assert repr(t) == f"<{type(t)} to ('127.0.0.1', {number}) at {id(t):x}>"
+    cproto.transport.loseConnection()
+    run_until(server.lost)
+    run_until(port.stopListening())
+
+
 def test_interfaces_are_provided(reactor: Any, run_until: Any) -> None:
     server = Recorder()
     port = _listen(reactor, OneProtocolFactory(server))

@@ -84,6 +84,11 @@ KNOWN: dict[str, str | None] = {
     "doc_chat_server": None,
     "doc_udp_echo": None,
     "doc_process_listings": None,
+    "doc_streaming": (
+        "with startLogging's stdout redirect, print() in a protocol callback is logged with the "
+        "callback's log context system under bridge ([ServeRandom,0,127.0.0.1]); Twisted 26 "
+        "logs it as [-] (reported to defer-fidelity, bridge/log.py)"
+    ),
 }
 
 #: program name -> documented deliberate difference: the program is not compared.

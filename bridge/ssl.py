@@ -684,6 +684,9 @@ def optionsForClientTLS(
     )
     context = options._client_context()
     context.check_hostname = True
+    # Twisted matches the name against subjectAltName only (service_identity): a certificate
+    # with no subjectAltName fails even when its commonName is the host name.
+    context.hostname_checks_common_name = False
     return ClientTLSOptions(hostname, context)
 
 

@@ -819,6 +819,11 @@ def test_generate_and_self_signed_certificate_serve_tls() -> None:
     assert not cert.has_expired()
     authority = bssl.Certificate.load(cert.dump())
     client = bssl.optionsForClientTLS("localhost", trustRoot=authority).getContext()
+    # The certificate has a commonName but no subjectAltName: as with Twisted (service_identity),
+    # the host-name check does not fall back to the commonName.
+    with pytest.raises(ssl.SSLCertVerificationError, match=r"[Hh]ostname mismatch"):
+        _handshake(cert.options().getContext(), client, "localhost")
+    client.check_hostname = False  # the chain itself verifies
     _, c_obj = _handshake(cert.options().getContext(), client, "localhost")
     assert bssl.Certificate.load(c_obj.getpeercert(binary_form=True) or b"") == cert
 

@@ -130,10 +130,10 @@ class Port(StreamPort):
         return str(self._host.port if self._host is not None else self.port)
 
     def __repr__(self) -> str:
-        factory = type(self.factory).__name__
+        # Twisted's format: "<PORT-CLASS of FACTORY-CLASS on 8000>" (class reprs).
         if self.connected and self._host is not None:
-            return f"<{factory} on {self._host.port}>"
-        return f"<{factory} (not listening)>"
+            return f"<{type(self)} of {type(self.factory)} on {self._host.port}>"
+        return f"<{type(self)} of {type(self.factory)} (not listening)>"
 
 
 @implementer(IConnector)

@@ -107,9 +107,10 @@ class Port:
         self.disconnecting = False
 
     def __repr__(self) -> str:
+        # Twisted's format: "<PROTOCOL-CLASS on 9999>" (the class's repr).
         if self._host is not None and self.connected:
-            return f"<{type(self.protocol).__name__} on {self._host.port}>"
-        return f"<{type(self.protocol).__name__} (not listening)>"
+            return f"<{type(self.protocol)} on {self._host.port}>"
+        return f"<{type(self.protocol)} not connected>"
 
     def logPrefix(self) -> str:
         """Return the log prefix, as Twisted's UDP ports: the protocol's, then ``" (UDP)"``."""

@@ -174,8 +174,9 @@ def test_addresses(reactor: Any, run_until: Any) -> None:
     run_until(port.stopListening())
 
 
-def test_transport_reprs_follow_twisteds_formats(reactor: Any, run_until: Any) -> None:
-    # Twisted's tcp.Server: "<Proto #session on localport>"; tcp.Client: "<CLASS to addr at id>".
+def test_port_and_transport_reprs_follow_twisteds_formats(reactor: Any, run_until: Any) -> None:
+    # Twisted's tcp.Server: "<Proto #session on localport>"; tcp.Client: "<CLASS to addr at id>";
+    # tcp.Port: "<CLASS of FACTORY-CLASS on port>".
     server = Recorder()
     port = _listen(reactor, OneProtocolFactory(server))
     number = port.getHost().port
@@ -186,9 +187,11 @@ def test_transport_reprs_follow_twisteds_formats(reactor: Any, run_until: Any) -
     assert repr(server.transport) == f"<Recorder #0 on {number}>"
     t = cproto.transport
     assert repr(t) == f"<{type(t)} to ('127.0.0.1', {number}) at {id(t):x}>"
+    assert repr(port) == f"<{Port} of {OneProtocolFactory} on {number}>"
     cproto.transport.loseConnection()
     run_until(server.lost)
     run_until(port.stopListening())
+    assert repr(port) == f"<{Port} of {OneProtocolFactory} (not listening)>"
 
 
 def test_interfaces_are_provided(reactor: Any, run_until: Any) -> None:

@@ -64,6 +64,14 @@ def test_send_and_receive(reactor: Any, run_until: Any) -> None:
     run_until(pb.stopListening())
 
 
+def test_port_repr_follows_twisteds_format(reactor: Any, run_until: Any) -> None:
+    proto = protocol.DatagramProtocol()
+    port = reactor.listenUDP(0, proto, interface="127.0.0.1")
+    assert repr(port) == f"<{protocol.DatagramProtocol} on {port.getHost().port}>"
+    run_until(port.stopListening())
+    assert repr(port) == f"<{protocol.DatagramProtocol} not connected>"
+
+
 def test_write_needs_ip_address_and_bytes(reactor: Any, run_until: Any) -> None:
     p = reactor.listenUDP(0, Collector(), interface="127.0.0.1")
     with pytest.raises(error.InvalidAddressError):

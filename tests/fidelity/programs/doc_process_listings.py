@@ -12,10 +12,11 @@ import re
 
 from twisted.internet import protocol, reactor, utils
 
-# The order in which a child's pipe closes and its exit are reported is not compared: Twisted's
-# epoll reactor reports stdout EOF, stderr EOF, then the exit; bridge reports them as asyncio
-# sees them (stderr EOF and the exit can come before stdout's EOF). MyPP's lines from its
-# first output ConnectionLost to processEnded are printed sorted.
+# The order in which a child's output, pipe closes and exit are reported is not compared:
+# Twisted's epoll reactor reports stdout data and EOF, stderr EOF, then the exit; bridge reports
+# them as asyncio sees them (stderr EOF and the exit can come before stdout's EOF, even before
+# its data under load). MyPP's lines from its first output event to processEnded are printed
+# sorted.
 held = []
 
 
@@ -25,7 +26,7 @@ def print(*args):
         for line in sorted(held):
             builtins.print(line)
         held.clear()
-    elif held or ("ConnectionLost!" in text and "stdin" not in text):
+    elif held or text.startswith(("outReceived", "errReceived", "processExited", "out", "err")):
         held.append(text)
         return
     builtins.print(text)

@@ -10,9 +10,9 @@ from twisted.internet import asyncioreactor
 
 asyncioreactor.install()
 
-import asyncio
+import asyncio  # noqa: E402 (after asyncioreactor.install(), as Twisted requires)
 
-from twisted.internet import defer, reactor, task
+from twisted.internet import defer, reactor, task  # noqa: E402
 
 
 async def asyncio_side(n):

@@ -15,6 +15,8 @@ Options besides pyperf's own (``-o FILE``, ``--fast``, ``--rigorous``, ...):
                  instead of timing: deterministic, so usable on a busy machine. Runs each
                  benchmark twice (LOOPS and 2*LOOPS operations) and prints the difference
                  per operation with the same ratios.
+``--interleaved`` time the await benchmarks in-process, bridge/Future/Twisted taking turns
+                 for 25 rounds, best time each: wall-clock ratios that survive a busy machine.
 
 Benchmark names are ``<benchmark>[<impl>]``, e.g. ``callbacks10[bridge]``. Each timing is
 per operation (one chain, one generator run, one await). ``benchmarks/run.py`` can import
@@ -352,6 +354,32 @@ def icount(names: list[str]) -> list[str]:
     return lines
 
 
+def interleaved(rounds: int = 25) -> list[str]:
+    """Return report lines for the await benchmarks, timed in-process on a busy machine.
+
+    bridge, asyncio.Future and Twisted take turns, round after round, and each keeps its best
+    time per operation: load that comes and goes then hits all three alike.
+    """
+    lines = []
+    for backend in ("asyncio", "uvloop"):
+        for kind, factory, n in (
+            ("fired", bench_await_fired, 200_000),
+            ("unfired", bench_await_unfired, 20_000),
+        ):
+            funcs = {impl: factory(impl, backend) for impl in ("bridge", "future", "twisted")}
+            best = dict.fromkeys(funcs, float("inf"))
+            for _ in range(rounds):
+                for impl, func in funcs.items():
+                    best[impl] = min(best[impl], func(n) / n)
+            lines.append(
+                f"await_{kind}_{backend:8s} bridge {best['bridge'] * 1e9:7.0f} ns  "
+                f"Future {best['future'] * 1e9:7.0f} ns  Twisted {best['twisted'] * 1e9:7.0f} ns  "
+                f"bridge/Future {best['bridge'] / best['future']:5.2f}x  "
+                f"Twisted/bridge {best['twisted'] / best['bridge']:5.2f}x"
+            )
+    return lines
+
+
 def main() -> None:
     if "--icount-worker" in sys.argv:
         i = sys.argv.index("--icount-worker")
@@ -360,6 +388,9 @@ def main() -> None:
     if "--icount" in sys.argv:
         names = sys.argv[sys.argv.index("--icount") + 1 :]
         print("\n".join(icount(names)))
+        return
+    if "--interleaved" in sys.argv:
+        print("\n".join(interleaved()))
         return
     if "--list-impls" in sys.argv:
         print("\n".join(IMPLS))
